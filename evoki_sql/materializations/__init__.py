@@ -1,0 +1,1 @@
+"""Materializations: how a compiled model becomes a relation (view, table, incremental, custom)."""

@@ -1,0 +1,113 @@
+"""The built-in materializations: view, table and incremental (merge on unique_key)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evoki_sql.errors import NodeFailure
+from evoki_sql.materializations.registry import (
+    MaterializationContext,
+    MaterializationResult,
+    materialization,
+)
+from evoki_sql.relation import Relation, quote_ident
+
+
+def relation_type(con: Any, relation: Relation) -> str | None:
+    """'table', 'view' or None for a relation of the DuckDB database."""
+    row = con.execute(
+        "select table_type from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = ? and table_name = ?",
+        [relation.schema, relation.identifier],
+    ).fetchone()
+    if row is None:
+        return None
+    return "view" if row[0] == "VIEW" else "table"
+
+
+def _prepare(ctx: MaterializationContext, wanted: str) -> None:
+    """Create the schema and drop an existing relation of the other kind."""
+    if ctx.relation.schema != "main":
+        ctx.execute(f"create schema if not exists {quote_ident(ctx.relation.schema)}")
+    existing = relation_type(ctx.con, ctx.relation)
+    if existing is not None and existing != wanted:
+        ctx.execute(f"drop {existing} {ctx.relation}")
+
+
+@materialization("view")
+def view(ctx: MaterializationContext) -> MaterializationResult:
+    ctx.execute("begin transaction")
+    try:
+        _prepare(ctx, "view")
+        ctx.execute(f"create or replace view {ctx.relation} as (\n{ctx.sql}\n)")
+        ctx.execute("commit")
+    except Exception:
+        ctx.con.execute("rollback")
+        raise
+    return MaterializationResult(f"created view model {ctx.relation}")
+
+
+@materialization("table")
+def table(ctx: MaterializationContext) -> MaterializationResult:
+    ctx.execute("begin transaction")
+    try:
+        _prepare(ctx, "table")
+        rows = ctx.execute(f"create or replace table {ctx.relation} as (\n{ctx.sql}\n)").fetchone()
+        ctx.execute("commit")
+    except Exception:
+        ctx.con.execute("rollback")
+        raise
+    count = int(rows[0]) if rows else None
+    return MaterializationResult(f"created table model {ctx.relation}", count)
+
+
+def _columns(con: Any, relation: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
+
+
+@materialization("incremental")
+def incremental(ctx: MaterializationContext) -> MaterializationResult:
+    existing = relation_type(ctx.con, ctx.relation)
+    if ctx.full_refresh or existing != "table":
+        result = table(ctx)
+        result.message = result.message.replace("created table", "created incremental")
+        return result
+    unique_key = ctx.node.config.get("unique_key")
+    keys = [unique_key] if isinstance(unique_key, str) else list(unique_key or [])
+    staging = Relation(None, ctx.relation.schema, ctx.relation.identifier + "__evoki_new")
+    ctx.execute("begin transaction")
+    try:
+        ctx.execute(
+            f"create or replace temp table {quote_ident(staging.identifier)} as (\n{ctx.sql}\n)"
+        )
+        new_cols = _columns(ctx.con, quote_ident(staging.identifier))
+        old_cols = _columns(ctx.con, str(ctx.relation))
+        if [c.lower() for c, _ in new_cols] != [c.lower() for c, _ in old_cols]:
+            raise NodeFailure(
+                f"the columns of {ctx.relation} changed ({', '.join(c for c, _ in old_cols)} -> "
+                f"{', '.join(c for c, _ in new_cols)}): run with --full-refresh"
+            )
+        deleted = 0
+        if keys:
+            match = " and ".join(
+                f"t.{quote_ident(k)} is not distinct from n.{quote_ident(k)}" for k in keys
+            )
+            row = ctx.execute(
+                f"delete from {ctx.relation} as t using "
+                f"{quote_ident(staging.identifier)} as n where {match}"
+            ).fetchone()
+            deleted = int(row[0]) if row else 0
+        row = ctx.execute(
+            f"insert into {ctx.relation} by name select * from {quote_ident(staging.identifier)}"
+        ).fetchone()
+        ctx.execute(f"drop table {quote_ident(staging.identifier)}")
+        ctx.execute("commit")
+    except Exception:
+        ctx.con.execute("rollback")
+        raise
+    inserted = int(row[0]) if row else 0
+    return MaterializationResult(
+        f"merged incremental model {ctx.relation} ({inserted - deleted} new, {deleted} updated)",
+        None,
+        {"inserted": inserted - deleted, "updated": deleted},
+    )
