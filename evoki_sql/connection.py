@@ -43,7 +43,10 @@ def ensure_attachment_file(att: Attachment, announce: Any) -> None:
     if not att.path.exists() and att.bootstrap is not None:
         announce(f"{att.path} does not exist: building it with {att.bootstrap.name}")
         result = subprocess.run(
-            [sys.executable, str(att.bootstrap), str(att.path)], capture_output=True, text=True
+            [sys.executable, str(att.bootstrap), str(att.path)],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0 or not att.path.exists():
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]

@@ -97,6 +97,7 @@ class ProjectEnvironment:
         )
         self._sources: dict[str, str] = {}
         self._modules: dict[str, Any] = {}
+        self._templates: dict[str, jinja2.Template] = {}
         self.macros: dict[str, MacroSource] = {}
         self.state: RenderState | None = None
         self.env.loader = jinja2.FunctionLoader(self._load)
@@ -155,7 +156,9 @@ class ProjectEnvironment:
         previous = self.state
         self.state = state
         try:
-            template = self.env.from_string(text)
+            template = self._templates.get(text)
+            if template is None:
+                template = self._templates[text] = self.env.from_string(text)
             context = {"this": state.this}
             if extra:
                 context.update(extra)

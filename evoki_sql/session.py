@@ -261,8 +261,6 @@ def _load_materializations(config: ProjectConfig) -> None:
             if path.name.startswith("_"):
                 continue
             name = f"_evoki_materialization_{path.stem}"
-            if name in sys.modules:
-                continue
             spec = importlib.util.spec_from_file_location(name, path)
             if spec is None or spec.loader is None:
                 continue
