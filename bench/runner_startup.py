@@ -51,12 +51,14 @@ def make_project(folder: Path, n_models: int) -> None:
             parents = []
         else:
             parents = sorted({(i - 1), (i * 7) % i, (i // 2)})
-            source = "{{ ref('m%03d') }}" % parents[0]
+            source = "{{ ref('m" + f"{parents[0]:03d}" + "') }}"
         joins = "".join(
             f"\nleft join {{{{ ref('m{p:03d}') }}}} as p{p} using (id)" for p in parents[1:]
         )
         sql = (
-            "{{ config(materialized='view', tags=['t%d']) }}\n" % (i % 5)
+            "{{ config(materialized='view', tags=['t"
+            + str(i % 5)
+            + "']) }}\n"
             + "with base as (\n    select id, v from "
             + source
             + " as b"

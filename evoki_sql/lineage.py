@@ -92,7 +92,8 @@ def _resolve(node: Any, by_relation: dict[str, Node], exp: Any, depth: int) -> C
         if target is not None:
             return ColumnRef(target.name, target.resource_type, column, depth)
         return None
-    target = by_relation.get(_key(*_split(prefix)))
+    source_name = getattr(node, "source_name", "") or prefix
+    target = by_relation.get(_key(*_split(source_name)))
     if target is not None and target.resource_type == "model":
         return ColumnRef(target.name, target.resource_type, column, depth)
     return None

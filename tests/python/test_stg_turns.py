@@ -14,7 +14,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from history_db import make_history
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,11 +37,19 @@ TURNS = [
 def staged(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     tmp = tmp_path_factory.mktemp("stg")
     history = make_history(tmp / "hist ö'.db", ["a"], TURNS)
-    env = {**os.environ, "EVOKI_TARGET": "prod", "EVOKI_HISTORY_DB": str(history),
-           "EVOKI_DUCKDB": str(tmp / "out.duckdb")}
+    env = {
+        **os.environ,
+        "EVOKI_TARGET": "prod",
+        "EVOKI_HISTORY_DB": str(history),
+        "EVOKI_DUCKDB": str(tmp / "out.duckdb"),
+    }
     result = subprocess.run(
         [sys.executable, "-m", "evoki_sql", "run", "-s", "stg_turns", "stg_sessions"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     con = duckdb.connect(str(tmp / "out.duckdb"), read_only=True)
@@ -110,10 +117,15 @@ def test_timestamps_parse_as_utc_or_missing(staged):
 
 
 def test_sessions_include_the_ones_missing_from_the_sessions_table(staged):
-    got = {r[0]: r[1:] for r in staged.execute(
-        "select session_id, n_turns, n_user_turns, n_ai_turns, n_timestamps, in_sessions_table "
-        "from stg_sessions").fetchall()}
+    got = {
+        r[0]: r[1:]
+        for r in staged.execute(
+            "select session_id, n_turns, n_user_turns, n_ai_turns, n_timestamps, in_sessions_table "
+            "from stg_sessions"
+        ).fetchall()
+    }
     assert got["a"] == (6, 3, 3, 4, True)
     assert got["u"] == (2, 2, 0, 1, False)
-    assert staged.execute("select session_known from stg_turns where turn_id = 'u-1'").fetchone() \
-        == (False,)
+    assert staged.execute(
+        "select session_known from stg_turns where turn_id = 'u-1'"
+    ).fetchone() == (False,)
