@@ -21,8 +21,11 @@ create table metrics(metric_id text primary key, turn_id text not null, session_
 """
 
 
-def make_history(path: Path, sessions: Iterable[str],
-                 turns: Iterable[tuple[str, str, str | None, int | None, str, str]]) -> Path:
+def make_history(
+    path: Path,
+    sessions: Iterable[str],
+    turns: Iterable[tuple[str, str, str | None, int | None, str, str]],
+) -> Path:
     """Write a history: `turns` rows are (turn_id, session_id, ts_iso, prompt_num, role, text)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path)

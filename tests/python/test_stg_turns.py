@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from history_db import make_history
 
 ROOT = Path(__file__).resolve().parents[2]
