@@ -1,0 +1,1 @@
+"""The Evoki project's Python UDFs (registered by the evoki_sql runner)."""
