@@ -375,6 +375,8 @@ class ProjectLoader:
             self.env.render(node.raw_sql, node.rel_path, state)
             node.config.update(state.extra["config"])
             node.depends_on = list(state.extra["deps"])
+            if not node.description and node.config.get("description"):
+                node.description = str(node.config["description"])
             materialized = node.materialized
             if materialized not in MATERIALIZATIONS and not _is_custom(materialized):
                 raise ConfigError(f"unknown materialization '{materialized}'", path=node.rel_path)
