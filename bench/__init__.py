@@ -1,0 +1,1 @@
+"""Benchmarks for evoki_sql (not tests): synthetic history generation, throughput, scaling."""
