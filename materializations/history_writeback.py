@@ -1,0 +1,343 @@
+"""Materialization `history_writeback`: the model's rows upserted into the history's metrics table.
+
+The model is first built as a DuckDB table (so data tests and ad-hoc queries can read it),
+then written into the attached SQLite history in one transaction:
+
+- the `metrics` table is created, or brought from an older shape to the hybrid shape by
+  adding the missing columns (never dropping or rewriting a column);
+- a turn that already has a row keeps its `metric_id` (the row is updated in place), a new
+  turn gets a deterministic one; rows of turns that no longer exist are left alone and counted;
+- a row whose input fingerprint (content of the turn and its earlier turns, plus the
+  project's code version) is unchanged is not rewritten, unless --full-refresh;
+- any error rolls the whole write back: the database is unchanged.
+
+Config on the model: `history` (attach alias, default 'history'), `history_table`
+(default 'metrics'), `turns_table` (default 'turns'), `fingerprint` (the model column with
+the input fingerprint, default 'fingerprint').
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from evoki_sql import materialization
+from evoki_sql.errors import NodeFailure
+from evoki_sql.materializations.builtin import table
+from evoki_sql.materializations.registry import MaterializationContext, MaterializationResult
+
+# The hybrid shape of the history's metrics table, as the Evoki app defines it, plus the
+# input fingerprint column the backfill owns.
+HYBRID_COLUMNS: list[tuple[str, str]] = [
+    ("metric_id", "TEXT"),
+    ("turn_id", "TEXT"),
+    ("session_id", "TEXT"),
+    ("m1_A", "REAL"),
+    ("m2_PCI", "REAL"),
+    ("m19_z_prox", "REAL"),
+    ("m101_t_panic", "REAL"),
+    ("m110_black_hole", "REAL"),
+    ("m151_hazard", "REAL"),
+    ("F_risk", "REAL"),
+    ("metrics_json", "TEXT"),
+    ("calculated_at", "TEXT"),
+    ("is_alert", "BOOLEAN DEFAULT 0"),
+    ("guardian_action", "TEXT"),
+    ("input_fingerprint", "TEXT"),
+]
+CREATE_HYBRID = """
+create table {table} (
+    metric_id TEXT PRIMARY KEY,
+    turn_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    m1_A REAL,
+    m2_PCI REAL,
+    m19_z_prox REAL,
+    m101_t_panic REAL,
+    m110_black_hole REAL,
+    m151_hazard REAL,
+    F_risk REAL,
+    metrics_json TEXT NOT NULL,
+    calculated_at TEXT,
+    is_alert BOOLEAN DEFAULT 0,
+    guardian_action TEXT,
+    input_fingerprint TEXT
+)
+"""
+# Model columns written into the row (everything of the hybrid shape the model provides).
+WRITTEN = [
+    c for c, _ in HYBRID_COLUMNS if c not in ("metric_id", "calculated_at", "input_fingerprint")
+]
+BATCH = 5000
+
+
+@dataclass
+class WritebackStats:
+    """What the write-back did; goes into the node result and the backfill report."""
+
+    turns_seen: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    orphans: int = 0
+    duplicate_rows: int = 0
+    created_table: bool = False
+    added_columns: list[str] = field(default_factory=list)
+    history_path: str = ""
+    calculated_at: str = ""
+    seconds: float = 0.0
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def code_version(ctx: MaterializationContext) -> str:
+    """A hash of everything that defines the numbers: models, macros, seeds, UDFs, vars."""
+    root = Path(ctx.project_root)
+    digest = hashlib.sha256()
+    folders = []
+    for key in ("model-paths", "macro-paths", "seed-paths", "udf-paths"):
+        folders += ctx.manifest.config.dirs(key)
+    files = sorted(
+        {
+            p
+            for folder in folders
+            if folder.is_dir()
+            for p in folder.rglob("*")
+            if p.is_file()
+            and p.suffix in (".sql", ".csv", ".py", ".yml", ".yaml")
+            and "__pycache__" not in p.parts
+        }
+    )
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode("utf-8"))
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    digest.update(repr(sorted(ctx.manifest.env.variables.items())).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def metric_id_for(turn_id: str) -> str:
+    """The deterministic metric_id of a new row."""
+    return "fs168-" + hashlib.sha256(turn_id.encode("utf-8")).hexdigest()[:24]
+
+
+class HistoryWriter:
+    """One write transaction on the history database (sqlite3, BEGIN IMMEDIATE)."""
+
+    def __init__(self, path: Path, table_name: str, busy_timeout_ms: int) -> None:
+        self.path = path
+        self.table = table_name
+        self.busy_timeout_ms = busy_timeout_ms
+        self.con = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None)
+
+    def begin(self) -> None:
+        try:
+            self.con.execute("begin immediate")
+        except sqlite3.OperationalError as exc:
+            self.con.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise NodeFailure(
+                    f"the history database is locked by another writer (waited "
+                    f"{self.busy_timeout_ms} ms): {self.path}; nothing was changed"
+                ) from None
+            raise
+
+    def columns(self) -> dict[str, dict[str, Any]]:
+        rows = self.con.execute(f"pragma table_info({_quote(self.table)})").fetchall()
+        return {
+            r[1]: {"type": r[2], "notnull": bool(r[3]), "default": r[4], "pk": r[5]} for r in rows
+        }
+
+    def ensure_shape(self, stats: WritebackStats) -> dict[str, dict[str, Any]]:
+        existing = self.columns()
+        if not existing:
+            self.con.execute(CREATE_HYBRID.format(table=_quote(self.table)))
+            stats.created_table = True
+        else:
+            for name, decl in HYBRID_COLUMNS:
+                if name not in existing:
+                    self.con.execute(
+                        f"alter table {_quote(self.table)} add column {_quote(name)} {decl}"
+                    )
+                    stats.added_columns.append(name)
+        self.con.execute(
+            f"create index if not exists {_quote(self.table + '_turn_id')} "
+            f"on {_quote(self.table)} (turn_id)"
+        )
+        return self.columns()
+
+    def snapshot(self) -> list[tuple[int, str, str | None, str | None]]:
+        return self.con.execute(
+            f"select rowid, turn_id, metric_id, input_fingerprint from {_quote(self.table)}"
+        ).fetchall()
+
+    def commit(self) -> None:
+        self.con.execute("commit")
+
+    def rollback(self) -> None:
+        if self.con.in_transaction:
+            self.con.execute("rollback")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+@materialization("history_writeback")
+def history_writeback(ctx: MaterializationContext) -> MaterializationResult:
+    built = table(ctx)
+    config = ctx.node.config
+    alias = str(config.get("history", "history"))
+    attachment = next((a for a in ctx.target.attach if a.alias == alias), None)
+    if attachment is None:
+        raise NodeFailure(f"the target attaches no database named '{alias}'")
+    stats = WritebackStats(history_path=str(attachment.path))
+    started = time.perf_counter()
+    stats.calculated_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    version = code_version(ctx)
+    writer = HistoryWriter(
+        attachment.path, str(config.get("history_table", "metrics")), attachment.busy_timeout_ms
+    )
+    writer.begin()
+    try:
+        columns = writer.ensure_shape(stats)
+        _write(ctx, writer, columns, version, stats, alias)
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+    finally:
+        writer.close()
+    stats.seconds = time.perf_counter() - started
+    return MaterializationResult(
+        f"wrote {built.rows_affected} turns into {alias}.{writer.table} "
+        f"({stats.inserted} new, {stats.updated} updated, {stats.unchanged} unchanged, "
+        f"{stats.orphans} orphan rows left)",
+        stats.inserted + stats.updated,
+        dict(stats.__dict__),
+    )
+
+
+def _write(
+    ctx: MaterializationContext,
+    writer: HistoryWriter,
+    columns: dict[str, Any],
+    version: str,
+    stats: WritebackStats,
+    alias: str,
+) -> None:
+    import pyarrow as pa
+
+    con = ctx.con
+    fp_col = str(ctx.node.config.get("fingerprint", "fingerprint"))
+    turns_table = str(ctx.node.config.get("turns_table", "turns"))
+    model_cols = {r[0] for r in con.execute(f"describe {ctx.relation}").fetchall()}
+    missing = [c for c in ["turn_id", "metrics_json", fp_col] if c not in model_cols]
+    if missing:
+        raise NodeFailure(f"model lacks the columns {', '.join(missing)} that the write-back needs")
+    written = [c for c in WRITTEN if c in model_cols and c in columns]
+    snapshot = writer.snapshot()
+    existing = pa.table(
+        {
+            "row_id": pa.array([r[0] for r in snapshot], pa.int64()),
+            "turn_id": pa.array([r[1] for r in snapshot], pa.string()),
+            "metric_id": pa.array([r[2] for r in snapshot], pa.string()),
+            "fingerprint": pa.array([r[3] for r in snapshot], pa.string()),
+        }
+    )
+    con.register("evoki_existing_metrics", existing)
+    try:
+        stats.orphans = con.execute(
+            f"select count(*) from evoki_existing_metrics e where not exists ("
+            f"select 1 from {_quote(alias)}.{_quote(turns_table)} t where t.turn_id = e.turn_id)"
+        ).fetchone()[0]
+        stats.duplicate_rows = con.execute(
+            "select coalesce(sum(n - 1), 0) from (select count(*) n from evoki_existing_metrics "
+            "group by turn_id having count(*) > 1)"
+        ).fetchone()[0]
+        plan = f"""
+            select
+                m.*,
+                sha256(? || m.{_quote(fp_col)}) as evoki_fp,
+                e.row_id as evoki_row_id,
+                e.metric_id as evoki_metric_id,
+                e.fingerprint as evoki_old_fp
+            from {ctx.relation} as m
+            left join evoki_existing_metrics as e on e.turn_id = m.turn_id
+        """
+        con.execute(f"create or replace temp table evoki_writeback_plan as {plan}", [version])
+        stats.turns_seen = con.execute(
+            "select count(distinct turn_id) from evoki_writeback_plan"
+        ).fetchone()[0]
+        change = (
+            "true"
+            if ctx.full_refresh
+            else ("evoki_old_fp is distinct from evoki_fp or evoki_metric_id is null")
+        )
+        stats.unchanged = con.execute(
+            f"select count(*) from evoki_writeback_plan where evoki_row_id is not null "
+            f"and not ({change})"
+        ).fetchone()[0]
+        total = con.execute(
+            f"select count(*) from evoki_writeback_plan where evoki_row_id is null or ({change})"
+        ).fetchone()[0]
+        done = 0
+        ctx.progress(0, total)
+        set_list = ", ".join(f"{_quote(c)} = ?" for c in written)
+        update_sql = (
+            f"update {_quote(writer.table)} set {set_list}, calculated_at = ?, "
+            f"input_fingerprint = ?, metric_id = coalesce(metric_id, ?) "
+            f"where rowid = ?"
+        )
+        insert_cols = ["metric_id", *written, "calculated_at", "input_fingerprint"]
+        if "created_at" in columns:
+            insert_cols.append("created_at")
+        insert_sql = (
+            f"insert into {_quote(writer.table)} ({', '.join(map(_quote, insert_cols))})"
+            f" values ({', '.join('?' for _ in insert_cols)})"
+        )
+        casts = {"REAL": "double", "TEXT": "varchar", "BOOLEAN DEFAULT 0": "boolean"}
+        declared = dict(HYBRID_COLUMNS)
+        select_cols = ", ".join(f"cast({_quote(c)} as {casts[declared[c]]})" for c in written)
+        order = "order by turn_id, evoki_row_id"
+        for kind in ("update", "insert"):
+            where = (
+                f"evoki_row_id is not null and ({change})"
+                if kind == "update"
+                else "evoki_row_id is null"
+            )
+            cursor = con.execute(
+                f"select {select_cols}, evoki_fp, evoki_row_id, turn_id from "
+                f"evoki_writeback_plan where {where} {order}"
+            )
+            while True:
+                rows = cursor.fetchmany(BATCH)
+                if not rows:
+                    break
+                if kind == "update":
+                    params = [
+                        (*r[:-3], stats.calculated_at, r[-3], metric_id_for(r[-1]), r[-2])
+                        for r in rows
+                    ]
+                    writer.con.executemany(update_sql, params)
+                    stats.updated += len(rows)
+                else:
+                    params = [
+                        (metric_id_for(r[-1]), *r[:-3], stats.calculated_at, r[-3])
+                        + ((stats.calculated_at,) if "created_at" in columns else ())
+                        for r in rows
+                    ]
+                    writer.con.executemany(insert_sql, params)
+                    stats.inserted += len(rows)
+                done += len(rows)
+                ctx.progress(done, total)
+    finally:
+        con.unregister("evoki_existing_metrics")
+        con.execute("drop table if exists evoki_writeback_plan")
