@@ -9,6 +9,7 @@ the node being rendered, which the renderer sets around each render.
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,6 +99,8 @@ class ProjectEnvironment:
         self._sources: dict[str, str] = {}
         self._modules: dict[str, Any] = {}
         self._templates: dict[str, jinja2.Template] = {}
+        self.seed_paths: dict[str, Path] = {}
+        self._seed_cache: dict[Path, list[dict[str, str]]] = {}
         self.macros: dict[str, MacroSource] = {}
         self.state: RenderState | None = None
         self.env.loader = jinja2.FunctionLoader(self._load)
@@ -108,6 +111,7 @@ class ProjectEnvironment:
             var=self._var,
             env_var=env_var,
             is_incremental=self._is_incremental,
+            seed_rows=self._seed_rows,
             return_=lambda v: v,
             exceptions=_Exceptions(),
             log=lambda *a, **k: "",
@@ -219,6 +223,20 @@ class ProjectEnvironment:
 
     def _config(self, *args: Any, **kwargs: Any) -> str:
         return self._require_state().config(*args, **kwargs)
+
+    def _seed_rows(self, name: str) -> list[dict[str, str]]:
+        """The rows of a seed CSV at compile time (values as strings), e.g. to generate SQL
+        from a contract. Records a dependency on the seed like `ref` does."""
+        self._require_state().ref(name)
+        path = self.seed_paths.get(name)
+        if path is None:
+            raise CompilationError(f"seed_rows('{name}'): no seed of that name")
+        rows = self._seed_cache.get(path)
+        if rows is None:
+            with path.open(newline="", encoding="utf-8") as handle:
+                rows = [dict(r) for r in csv.DictReader(handle)]
+            self._seed_cache[path] = rows
+        return [dict(r) for r in rows]
 
     def _is_incremental(self) -> bool:
         return self._require_state().is_incremental()

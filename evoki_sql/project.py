@@ -252,6 +252,7 @@ class ProjectLoader:
                 node.columns = self._columns(props, yrel or rel, uid)
                 self._collect_tests(props, uid, yrel or rel)
             self._register(node)
+            self.env.seed_paths[name] = path
         for key, (_, yrel) in self.properties.items():
             kind, name = key.split(":", 1)
             if kind == "seed" and f"seed.{self.config.name}.{name}" not in self.nodes:
