@@ -81,7 +81,7 @@ class Compiler:
         compiled_rel = self.compiled_rel(node)
         self._write("compiled", compiled_rel, sql)
         raw = node.raw_sql if node.test_metadata is None else ""
-        sqlcheck.check(sql, raw, node.rel_path, f"target/compiled/{compiled_rel}")
+        sqlcheck.check(sql, raw, node.rel_path, f"target/compiled/{compiled_rel}", self.con)
         node.compiled_sql = sql
         return sql
 

@@ -15,10 +15,12 @@ def redact(message: str, sql: str = "") -> str:
     the data (a turn's text in a conversion error, say) becomes '<value hidden>'.
     """
 
+    lowered = sql.lower()
+
     def hide(match: re.Match[str]) -> str:
         value = match.group(1) if match.group(1) is not None else match.group(2)
         quote = match.group(0)[0]
-        if value == "" or value in sql or len(value) <= 2:
+        if value == "" or value.lower() in lowered or len(value) <= 2:
             return match.group(0)
         return f"{quote}<value hidden>{quote}"
 

@@ -169,7 +169,7 @@ class Runner:
         self.compiler.write_run(node, [body])
         if count == 0:
             return NodeResult(node.unique_id, "pass", "PASS", 0.0, failures=0)
-        cursor = self.con.execute(f"{body} limit {MAX_SHOWN_ROWS}")
+        cursor = self.con.execute(f"select * from ({body}) limit {MAX_SHOWN_ROWS}")
         names = [d[0] for d in cursor.description]
         types = [str(d[1]) for d in cursor.description]
         keys = [_safe_row(names, types, row, self._key_columns(node)) for row in cursor.fetchall()]

@@ -15,7 +15,9 @@ def parse_sql(sql: str) -> Any:
     return sqlglot.parse(sql, read="duckdb")
 
 
-def check(sql: str, raw: str, rel_path: str, compiled_rel: str) -> list[Any]:
+def check(
+    sql: str, raw: str, rel_path: str, compiled_rel: str, con: Any | None = None
+) -> list[Any]:
     """Parse `sql`; on a syntax error raise with file, line, column, the line and what is wrong.
 
     The position is mapped back to the source file when the offending line appears there
@@ -36,6 +38,8 @@ def check(sql: str, raw: str, rel_path: str, compiled_rel: str) -> list[Any]:
         raise CompilationError(f"SQL syntax error: {exc}", path=rel_path) from None
     if not expressions:
         raise CompilationError("the model renders to no SQL statement", path=rel_path)
+    if con is not None:
+        _check_with_duckdb(con, sql, raw, rel_path, compiled_rel)
     if len(expressions) > 1:
         raise CompilationError(
             f"a model must be exactly one select statement (found {len(expressions)} statements)",
@@ -45,6 +49,32 @@ def check(sql: str, raw: str, rel_path: str, compiled_rel: str) -> list[Any]:
 
 
 _REQUIRED = re.compile(r"Required keyword: '(\w+)' missing for <class '[\w.]*?(\w+)'>")
+
+
+_DUCK_LINE = re.compile(r"^LINE (\d+): ?(.*)$")
+
+
+def _check_with_duckdb(con: Any, sql: str, raw: str, rel_path: str, compiled_rel: str) -> None:
+    """DuckDB's own parser has the last word: sqlglot accepts some SQL that DuckDB rejects."""
+    import duckdb
+
+    try:
+        con.extract_statements(sql)
+    except duckdb.ParserException as exc:
+        lines = str(exc).splitlines()
+        message = lines[0].replace("Parser Error: ", "") if lines else "syntax error"
+        line, col = len(sql.splitlines()) or 1, 1
+        for i, text in enumerate(lines):
+            match = _DUCK_LINE.match(text)
+            if match and i + 1 < len(lines):
+                line = int(match.group(1))
+                prefix = len(f"LINE {match.group(1)}: ")
+                col = max(1, lines[i + 1].index("^") - prefix + 1) if "^" in lines[i + 1] else 1
+                break
+        if "end of input" in message:
+            last = (sql.splitlines() or [""])[-1]
+            col = max(1, len(last))
+        raise _located(sql, raw, rel_path, compiled_rel, line, col, message) from None
 
 
 def _describe(description: str) -> str:

@@ -107,7 +107,7 @@ def incremental(ctx: MaterializationContext) -> MaterializationResult:
         raise
     inserted = int(row[0]) if row else 0
     return MaterializationResult(
-        f"merged incremental model {ctx.relation} ({inserted - deleted} new, {deleted} updated)",
-        None,
+        f"merged incremental model {ctx.relation}: {inserted - deleted} new, {deleted} updated",
+        inserted,
         {"inserted": inserted - deleted, "updated": deleted},
     )
