@@ -137,6 +137,13 @@ def _dispatch(args: argparse.Namespace, console: Any) -> int:
 
     started = time.perf_counter()
     session = Session.open(args, _parse_vars(args.vars), console)
+    try:
+        return _run_command(session, args, started)
+    finally:
+        session.close()
+
+
+def _run_command(session: Any, args: argparse.Namespace, started: float) -> int:
     if args.command == "ls":
         return _ls(session, args)
     if args.command == "compile":

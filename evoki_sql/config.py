@@ -209,13 +209,27 @@ def load_target(
                 alias=str(item["alias"]),
                 type=str(item.get("type", "sqlite")),
                 read_only=_as_bool(item.get("read_only", False)),
-                busy_timeout_ms=int(item.get("busy_timeout_ms", 5000)),
+                busy_timeout_ms=_as_int(
+                    item.get("busy_timeout_ms", 5000), f"attach[{i}].busy_timeout_ms", path
+                ),
                 bootstrap=(project.root / str(boot)).resolve() if boot else None,
             )
         )
     return Target(
         project.profile, chosen, kind, db_path, max(1, threads), dict(settings), attachments, path
     )
+
+
+def _as_int(value: Any, what: str, path: Path) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{what} must be a whole number of milliseconds, not {value!r}", path=str(path)
+        ) from None
+    if number < 0:
+        raise ConfigError(f"{what} must not be negative", path=str(path))
+    return number
 
 
 def _as_bool(value: Any) -> bool:

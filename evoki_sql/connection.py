@@ -63,10 +63,11 @@ def ensure_attachment_file(att: Attachment, announce: Any) -> None:
         head = handle.read(16)
     if head and head != SQLITE_MAGIC:
         raise DatabaseError(f"attached database '{att.alias}' is not a SQLite file: {att.path}")
-    probe = sqlite3.connect(
-        f"file:{att.path}?mode=ro", uri=True, timeout=att.busy_timeout_ms / 1000
-    )
+    probe = None
     try:
+        probe = sqlite3.connect(
+            f"{att.path.as_uri()}?mode=ro", uri=True, timeout=att.busy_timeout_ms / 1000
+        )
         probe.execute("select count(*) from sqlite_master").fetchone()
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
@@ -82,7 +83,8 @@ def ensure_attachment_file(att: Attachment, announce: Any) -> None:
             f"attached database '{att.alias}' is not a valid SQLite file ({exc}): {att.path}"
         ) from None
     finally:
-        probe.close()
+        if probe is not None:
+            probe.close()
 
 
 def connect(target: Target, announce: Any) -> Any:

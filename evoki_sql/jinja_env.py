@@ -180,7 +180,8 @@ class ProjectEnvironment:
         except (CompilationError, ConfigError) as exc:
             if exc.path is None:
                 exc.path = rel_path
-                exc.line = exc.line or _template_line(exc)
+            if exc.path == rel_path and exc.line is None:
+                exc.line = _template_line(exc)
             raise
         finally:
             self.state = previous

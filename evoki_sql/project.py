@@ -22,7 +22,7 @@ from evoki_sql.jinja_env import ProjectEnvironment, RenderState
 from evoki_sql.relation import Relation
 
 BUILTIN_MACROS = Path(__file__).parent / "builtin_macros"
-MATERIALIZATIONS = ("view", "table", "incremental", "ephemeral")
+MATERIALIZATIONS = ("view", "table", "incremental")
 
 
 @dataclass

@@ -103,7 +103,8 @@ class Runner:
                 return self._model(node, sql)
             return self._test(node, sql)
         except NodeFailure as exc:
-            return NodeResult(node.unique_id, "error", redact(str(exc), sql), 0.0)
+            # messages the runner and materializations write themselves; they carry no data
+            return NodeResult(node.unique_id, "error", str(exc), 0.0)
         except EvokiError as exc:
             return NodeResult(node.unique_id, "error", str(exc), 0.0)
         except duckdb.Error as exc:
@@ -172,7 +173,10 @@ class Runner:
         cursor = self.con.execute(f"select * from ({body}) limit {MAX_SHOWN_ROWS}")
         names = [d[0] for d in cursor.description]
         types = [str(d[1]) for d in cursor.description]
-        keys = [_safe_row(names, types, row, self._key_columns(node)) for row in cursor.fetchall()]
+        key_columns = self._key_columns(node)
+        if node.column_name and _is_id_like(node.column_name.lower(), key_columns):
+            key_columns |= {"unique_field", "value_field", "from_field"}
+        keys = [_safe_row(names, types, row, key_columns) for row in cursor.fetchall()]
         severity = node.config.get("severity", "error")
         status = "warn" if severity == "warn" else "fail"
         return NodeResult(
@@ -238,23 +242,25 @@ _SAFE_TYPES = (
 )
 
 
+def _is_id_like(name: str, keys: set[str]) -> bool:
+    return name in keys or name == "id" or name.endswith("_id")
+
+
 def _safe_row(
     names: list[str], types: list[str], row: tuple[Any, ...], keys: set[str]
 ) -> dict[str, Any]:
-    """The failing row's key-like columns: ids and numbers, never free text."""
+    """The failing row's key-like columns: ids and numbers, never free text.
+
+    The value columns of the built-in tests (unique_field, value_field, from_field) count
+    as keys only when the tested column itself is an id (the caller adds them to `keys`).
+    """
     shown: dict[str, Any] = {}
     for name, type_name, value in zip(names, types, row):
         lower = name.lower()
-        id_like = (
-            lower in keys
-            or lower == "id"
-            or lower.endswith("_id")
-            or lower in ("unique_field", "value_field", "from_field", "n_records")
-        )
         numeric = type_name.upper().startswith(_SAFE_TYPES)
         if isinstance(value, str) and len(value) > 64:
             value = f"<hidden, {len(value)} chars>"
-        if id_like or numeric:
+        if _is_id_like(lower, keys) or numeric:
             shown[name] = value
     if len(shown) > 8:
         shown = dict(list(shown.items())[:8])

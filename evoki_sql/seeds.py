@@ -30,7 +30,7 @@ def check_csv(path: Path, rel_path: str) -> list[str]:
                     )
                 start = reader.line_num
     except csv.Error as exc:
-        raise NodeFailure(f"{rel_path}:{reader.line_num}: malformed CSV ({exc})") from None
+        raise NodeFailure(f"{rel_path}:{start + 1}: malformed CSV ({exc})") from None
     except UnicodeDecodeError as exc:
         raise NodeFailure(f"{rel_path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     return header

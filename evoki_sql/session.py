@@ -114,13 +114,13 @@ class Session:
                 except EvokiError as exc:
                     errors.append(exc)
         if errors:
-            for exc in errors[1:]:
+            for exc in errors[:-1]:
                 self.console.error(str(exc))
             if len(errors) > 1:
-                raise CompilationError(
-                    f"{errors[0]}\n({len(errors)} nodes failed to compile; nothing was run)"
-                )
-            raise errors[0]
+                last = errors[-1]
+                summary = f"({len(errors)} nodes failed to compile; nothing was run)"
+                last.detail = f"{last.detail}\n{summary}" if last.detail else summary
+            raise errors[-1]
         return compiler
 
     def compile_command(self, select: list[str] | None, exclude: list[str] | None) -> int:
@@ -218,7 +218,12 @@ class Session:
     def _ref_node(self, name: str) -> Any:
         uid = self.manifest.by_name.get(name)
         if uid is None:
-            raise CompilationError(f"ref('{name}') names no model or seed")
+            import difflib
+
+            names = [n.name for n in self.manifest.model_like()]
+            close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise CompilationError(f"ref('{name}') names no model or seed.{hint}")
         return self.manifest.nodes[uid]
 
     def _source_node(self, source: str, table: str) -> Any:
