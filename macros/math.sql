@@ -1,13 +1,19 @@
 {#- Numeric helpers every metric family uses. Each returns a SQL expression. -#}
 
-{#- x clamped to [lo, hi] (ENGINE §0 clamp); NULL stays NULL so a missing input is loud. -#}
+{#- x clamped to [lo, hi] (ENGINE §0 clamp). NULL and NaN pass through unchanged, so a
+    missing or broken input stays visible to the not_null and NaN tests (DuckDB's
+    least/greatest would turn NULL into a bound and NaN into the upper bound). -#}
 {% macro clamp(x, lo, hi) -%}
-least({{ hi }}, greatest({{ lo }}, {{ x }}))
+case
+    when ({{ x }}) < {{ lo }} then {{ lo }}
+    when ({{ x }}) > {{ hi }} and not isnan(({{ x }})::double) then {{ hi }}
+    else ({{ x }})
+end
 {%- endmacro %}
 
 {#- x clamped to [0, 1]. -#}
 {% macro clamp01(x) -%}
-{{ clamp(x, 0.0, 1.0) }}
+{{ clamp(x, "0.0::double", "1.0::double") }}
 {%- endmacro %}
 
 {#- a / b, or `default` when b is 0 or NULL (a guarded denominator). -#}
