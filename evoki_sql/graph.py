@@ -108,11 +108,25 @@ class Graph:
         return self.topological(chosen)
 
     def _tests_of(self, chosen: set[str]) -> set[str]:
-        return {
-            u
-            for u, n in self.manifest.nodes.items()
-            if n.resource_type == "test" and any(p in chosen for p in n.depends_on)
-        }
+        """Tests whose every model and seed parent is selected (sources are always there).
+
+        A relationships test between a selected and an unselected model is left out: the
+        unselected model may not be built, and dbt's 'buildable' selection does the same.
+        """
+        nodes = self.manifest.nodes
+        found = set()
+        for uid, node in nodes.items():
+            if node.resource_type != "test":
+                continue
+            parents = [p for p in node.depends_on if nodes[p].resource_type != "source"]
+            wanted = (
+                all(p in chosen for p in parents)
+                if parents
+                else any(p in chosen for p in node.depends_on)
+            )
+            if wanted:
+                found.add(uid)
+        return found
 
     def _union(self, specs: list[str]) -> set[str]:
         result: set[str] = set()

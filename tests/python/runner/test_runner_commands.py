@@ -230,9 +230,17 @@ def test_compile_renders_and_parses_without_running(project_factory) -> None:
     manifest = read_json(project / "target" / "manifest.json")
     assert manifest["nodes"]["model.fx.agg"]["compiled"] is True
 
-    one = run_cli(project, "compile", "-s", "stg_events", "--exclude", "is_positive_stg_events_v2")
+    one = run_cli(
+        project, "compile", "-s", "stg_events", "kinds", "--exclude", "is_positive_stg_events_v2"
+    )
     assert one.code == 0, one.text
-    assert "Compiled 1 models and 1 tests" in one.out
+    # the relationships test stg_events -> kinds and the seed's not_null: all parents selected
+    assert "Compiled 1 models and 2 tests" in one.out
+    alone = run_cli(
+        project, "ls", "-s", "stg_events", "--resource-type", "test", "--output", "name"
+    )
+    # without kinds selected, the relationships test is left out (kinds may not be built)
+    assert alone.out.split() == ["is_positive_stg_events_v2"]
 
 
 # -- --help and usage --------------------------------------------------------------------------
