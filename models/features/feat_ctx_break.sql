@@ -1,0 +1,41 @@
+{{ config(materialized='table', tags=['features', 'phase1']) }}
+
+-- ctx_break (METRICS.md P2.4, input of m36_rule_conflict and m47_focus_stability): topic
+-- break of a turn against the immediately previous turn of its session (any role),
+-- 1 - max(0, cos) of the ENGINE §3.2 hashed embeddings; 0 on the first turn or when either
+-- text has no tokens. udf:ctx_break is a pure function of (text, previous text), so its
+-- values do not depend on batching; the window below only hands it the previous text
+-- (and keeps a session's turns together, so each text is embedded about once).
+
+with turns as (
+    select
+        turn_id,
+        session_id,
+        turn_idx,
+        text,
+        -- text of the previous turn of the session, any role; NULL for the first turn
+        lag(text) over (partition by session_id order by turn_idx) as prev_text
+    from {{ ref('stg_turns') }}
+),
+
+scored as (
+    select
+        turn_id,
+        session_id,
+        turn_idx,
+        ctx_break(text, prev_text) as r
+    from turns
+)
+
+select
+    -- turn key
+    turn_id,
+    -- session key
+    session_id,
+    -- order in the session (1-based, ENGINE §0)
+    turn_idx,
+    -- topic break against the previous turn, in [0, 1] (P2.4)
+    r.ctx_break as ctx_break,
+    -- exact hashed-embedding cosine to the previous turn, in [-1, 1]; 0 where undefined
+    r.ctx_cos as ctx_cos
+from scored

@@ -1,0 +1,54 @@
+{{ config(materialized='table', tags=['features', 'phase1']) }}
+
+-- m113_hash_state (METRICS.md m113): the per-session SHA-256 state chain, computed by
+-- udf:hash_chain over each whole session in engine order (ENGINE §0). One UDF row is one
+-- session, so the result does not depend on how DuckDB batches rows; the per-turn list
+-- is unnested and joined back by turn_id.
+
+with turns as (
+    select
+        session_id,
+        turn_id,
+        turn_idx,
+        -- position: the raw prompt_num as a base-10 integer, '' when NULL
+        coalesce(cast(prompt_num as varchar), '') as position,
+        -- role: already normalised by staging ('assistant' -> 'ai')
+        role,
+        -- text: NULL already read as '' by staging; hashed as UTF-8 of its NFC form
+        text
+    from {{ ref('stg_turns') }}
+),
+
+sessions as (
+    select
+        session_id,
+        list(turn_id order by turn_idx) as turn_ids,
+        list(position order by turn_idx) as positions,
+        list(role order by turn_idx) as roles,
+        list(text order by turn_idx) as texts
+    from turns
+    group by session_id
+),
+
+chained as (
+    select
+        session_id,
+        unnest(hash_chain(session_id, turn_ids, positions, roles, texts)) as link
+    from sessions
+)
+
+select
+    -- turn key
+    t.turn_id,
+    -- session key
+    t.session_id,
+    -- order in the session (1-based, ENGINE §0)
+    t.turn_idx,
+    -- SHA-256 state of this turn, 64 lowercase hex digits (m113_hash_state_hex)
+    c.link.hash_state_hex as hash_state_hex,
+    -- first 13 hex digits / 2^52, in [0, 1) (the m113_hash_state value)
+    c.link.hash_state as hash_state
+from turns as t
+inner join chained as c
+    on c.session_id = t.session_id
+    and c.link.turn_id = t.turn_id
