@@ -26,3 +26,21 @@ case when coalesce({{ b }}, 0) = 0 then {{ default }} else ({{ a }}) / ({{ b }})
 case when ({{ x }}) >= 0 then 1.0 / (1.0 + exp(-({{ x }})))
      else exp({{ x }}) / (1.0 + exp({{ x }})) end
 {%- endmacro %}
+
+{#- max(a, b) and min(a, b) that keep a NULL input visible (NULL when either is NULL),
+    unlike DuckDB's greatest/least, which skip NULL and would hide a missing upstream row. -#}
+{% macro max2(a, b) -%}
+case
+    when ({{ a }}) is null or ({{ b }}) is null then null
+    when ({{ a }}) >= ({{ b }}) then ({{ a }})
+    else ({{ b }})
+end
+{%- endmacro %}
+
+{% macro min2(a, b) -%}
+case
+    when ({{ a }}) is null or ({{ b }}) is null then null
+    when ({{ a }}) <= ({{ b }}) then ({{ a }})
+    else ({{ b }})
+end
+{%- endmacro %}

@@ -1,24 +1,5 @@
 {#- Helpers of METRICS.md Part 1 (metrics_core, metrics_physics). Each returns a SQL expression.
-    Unlike DuckDB's least/greatest (which skip NULL), they keep a NULL input visible, so a
-    missing feature row fails the not_null tests instead of turning into a plausible value. -#}
-
-{#- max(a, b); NULL when either is NULL. -#}
-{% macro p1_max(a, b) -%}
-case
-    when ({{ a }}) is null or ({{ b }}) is null then null
-    when ({{ a }}) >= ({{ b }}) then ({{ a }})
-    else ({{ b }})
-end
-{%- endmacro %}
-
-{#- min(a, b); NULL when either is NULL. -#}
-{% macro p1_min(a, b) -%}
-case
-    when ({{ a }}) is null or ({{ b }}) is null then null
-    when ({{ a }}) <= ({{ b }}) then ({{ a }})
-    else ({{ b }})
-end
-{%- endmacro %}
+    NULL-keeping max/min live in macros/math.sql (max2, min2). -#}
 
 {#- Token-set Jaccard |A ∩ B| / |A ∪ B| of two distinct-token lists; 0 when either is empty
     (m5 pairs are never empty; m7's rep_same defines the empty case as 0). -#}

@@ -164,7 +164,7 @@ text_metrics as (
             else {{ p1_jaccard('token_set', 'prev_same_role_token_set') }}
         end as rep_same,
         -- m9 = max(lex_max(B_past), bpast_rx_max)
-        {{ p1_max('b_past_max', 'bpast_rx_max') }} as m9,
+        {{ max2('b_past_max', 'bpast_rx_max') }} as m9,
         -- m11: seconds since the previous turn (any role)
         case
             when turn_idx = 1 or ts is null or prev_ts is null then 300.0::double
@@ -252,7 +252,7 @@ guarded as (
     select
         *,
         -- effective_A = min(m1_A, m15_affekt_a)
-        {{ p1_min('m1', 'm15') }} as effective_a
+        {{ min2('m1', 'm15') }} as effective_a
     from affect
 )
 
@@ -288,7 +288,7 @@ select
     -- m11_gap_s: seconds since the previous turn (300 first/missing, 0 when out of order)
     m11::double as m11_gap_s,
     -- m12_lex_hit: dominant Ångström dimension, max(s_self, x_exist, b_past)
-    {{ p1_max(p1_max('s_self', 'x_exist_max'), 'm9') }}::double as m12_lex_hit,
+    {{ max2(max2('s_self', 'x_exist_max'), 'm9') }}::double as m12_lex_hit,
     -- m13_base_score: flow × coherence
     (m4 * m5)::double as m13_base_score,
     -- m14_base_stability: 1 − LL

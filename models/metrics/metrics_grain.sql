@@ -56,7 +56,7 @@ select
     -- m97_grain_impact: emotional density, min(1, 5 · emotion hits / n_words) (0 without words)
     case
         when n_words = 0 then 0.0
-        else {{ p3_min('1.0', '5.0 * emo_hits / n_words') }}
+        else {{ min2('1.0', '5.0 * emo_hits / n_words') }}
     end::double as m97_grain_impact,
     -- m98_grain_sentiment: local sentiment variance over sentences (udf:grain), in [0, 1]
     grain_sentiment::double as m98_grain_sentiment,

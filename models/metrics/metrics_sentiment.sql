@@ -57,9 +57,9 @@ select
     -- m79_sent_6: anger, clamp((1 − v + a) / 2, 0, 1)
     {{ clamp01('(1 - v + a) / 2') }}::double as m79_sent_6,
     -- m80_sent_7: fear, max(clamp((3 − v + a − d) / 3, 0, 1), 0.8 · m101_t_panic)
-    {{ p3_max(clamp01('(3 - v + a - d) / 3'), '0.8 * panic') }}::double as m80_sent_7,
+    {{ max2(clamp01('(3 - v + a - d) / 3'), '0.8 * panic') }}::double as m80_sent_7,
     -- m81_sent_8: trust, max(clamp((v + (1 − a) + d) / 3, 0, 1), 0.6 · m103_t_integ)
-    {{ p3_max(clamp01('(v + (1 - a) + d) / 3'), '0.6 * integ') }}::double as m81_sent_8,
+    {{ max2(clamp01('(v + (1 - a) + d) / 3'), '0.6 * integ') }}::double as m81_sent_8,
     -- m82_sent_9: disgust, 0.7 · (1 − v), in [0, 0.7]
     (0.7 * (1 - v))::double as m82_sent_9,
     -- m83_sent_10: anticipation, 0.8 · a, in [0, 0.8]

@@ -119,8 +119,8 @@ phase as (
         case
             when panic_nterms is null or bh_guardian is null then null
             when panic_nterms < 2 then bh_base
-            when bh_guardian then {{ p3_max('bh_base', '0.85::double') }}
-            else {{ p3_min('1.0::double', 'bh_base + 0.1') }}
+            when bh_guardian then {{ max2('bh_base', '0.85::double') }}
+            else {{ min2('1.0::double', 'bh_base + 0.1') }}
         end as bh_value
     from scored
 )
@@ -170,7 +170,7 @@ select
     -- m115_spatial_1: spatial markers, min(1, 10 · hits / (n + 1)) (0.5 without words)
     case
         when n_words = 0 then 0.5
-        else {{ p3_min('1.0', '10.0 * spatial_hits / (n_words + 1)') }}
+        else {{ min2('1.0', '10.0 * spatial_hits / (n_words + 1)') }}
     end::double as m115_spatial_1,
     -- m113_hash_state_hex: the chain state, 64 lowercase hex digits (not a contract slot)
     hash_state_hex as m113_hash_state_hex,

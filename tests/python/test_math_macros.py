@@ -51,3 +51,12 @@ def test_sigmoid_is_stable_and_exact(con, x: float) -> None:
     want = 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
     assert got == pytest.approx(want, abs=1e-15)
     assert math.isfinite(got)
+
+
+def test_max2_min2_keep_null_visible(con) -> None:
+    got = con.execute(
+        f"select {MACROS.max2('0.2::double', '0.7::double')}, {MACROS.min2('0.2::double', '0.7::double')}, "
+        f"{MACROS.max2('null', '0.7')}, {MACROS.min2('0.2', 'null')}"
+    ).fetchone()
+    assert got[0] == 0.7 and got[1] == 0.2
+    assert got[2] is None and got[3] is None
