@@ -108,7 +108,10 @@ class Compiler:
             model = f"(select * from {model} where {where}) as dbt_subquery"
         kwargs: dict[str, Any] = {}
         for key, value in (meta.get("kwargs") or {}).items():
-            if isinstance(value, str) and _TEMPLATED.search(value):
+            if isinstance(value, str) and ("{{" in value or "{%" in value):
+                # a Jinja string argument (dbt renders these): `expression: "x = {{ m() }}"`
+                value = self.manifest.env.render(value, node.rel_path, state)
+            elif isinstance(value, str) and _TEMPLATED.search(value):
                 value = self.manifest.env.render("{{ " + value + " }}", node.rel_path, state)
             kwargs[key] = value
         if node.column_name is not None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -116,10 +117,16 @@ def load_yaml(path: Path, rel_path: str) -> Any:
 class ProjectLoader:
     """Builds the manifest: discovery, YAML, the parse pass and the generic tests."""
 
-    def __init__(self, config: ProjectConfig, variables: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        config: ProjectConfig,
+        variables: dict[str, Any],
+        target: Callable[[], Any] | None = None,
+    ) -> None:
         self.config = config
         self.root = config.root
         self.env = ProjectEnvironment(variables)
+        self.env.env.globals["target"] = TargetProxy(target)
         self.nodes: dict[str, Node] = {}
         self.by_name: dict[str, str] = {}
         self.sources: dict[tuple[str, str], Node] = {}
@@ -472,9 +479,47 @@ class ProjectLoader:
             self.env.render(node.raw_sql, rel, state)
             node.config.update(state.extra["config"])
             node.depends_on = list(state.extra["deps"])
+            if not _enabled(node.config, rel):
+                continue
             if uid in self.nodes:
                 raise ConfigError(f"two tests are named '{name}'", path=rel)
             self.nodes[uid] = node
+
+
+class TargetProxy:
+    """`target` in Jinja, as in dbt: target.name, target.type, target.path, target.profile_name,
+    target.threads. The profile is read on first attribute access only, so a project that
+    never mentions `target` parses without one."""
+
+    _FIELDS: ClassVar[dict[str, str]] = {
+        "name": "name",
+        "type": "type",
+        "path": "path",
+        "threads": "threads",
+        "profile_name": "profile",
+    }
+
+    def __init__(self, load: Callable[[], Any] | None) -> None:
+        self._load = load
+
+    def __getattr__(self, item: str) -> Any:
+        field = self._FIELDS.get(item)
+        if field is None:
+            if item.startswith("__"):
+                raise AttributeError(item)
+            known = ", ".join(sorted(self._FIELDS))
+            raise CompilationError(f"target has no attribute '{item}' (it has {known})")
+        if self._load is None:
+            raise CompilationError("`target` is not available here (no profile was loaded)")
+        return getattr(self._load(), field)
+
+
+def _enabled(config: dict[str, Any], rel: str) -> bool:
+    """config(enabled=...) of a test: True unless it is false (a bool, not a truthy string)."""
+    value = config.get("enabled", True)
+    if not isinstance(value, bool):
+        raise ConfigError(f"enabled must be true or false, not {value!r}", path=rel)
+    return value
 
 
 def _is_custom(name: str) -> bool:

@@ -47,34 +47,26 @@ class Session:
         config = load_project(root)
         variables = {**config.vars, **cli_vars}
         _load_materializations(config)
-        manifest = ProjectLoader(config, variables).load()
+        targets: list[Target] = []
+
+        def target() -> Target:
+            # `target` in Jinja (dbt's target.name, ...): the profile is read on first use only
+            if not targets:
+                targets.append(_read_target(config, args))
+            return targets[0]
+
+        manifest = ProjectLoader(config, variables, target).load()
         graph = Graph(manifest)
         graph.topological()
-        return cls(config, manifest, graph, args, console)
+        session = cls(config, manifest, graph, args, console)
+        session._target = targets[0] if targets else None
+        return session
 
     # -- database ------------------------------------------------------------
     @property
     def target(self) -> Target:
         if self._target is None:
-            import jinja2
-
-            env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-            env.globals["env_var"] = env_var
-
-            def render(text: str) -> str:
-                try:
-                    return env.from_string(text).render()
-                except jinja2.TemplateError as exc:
-                    raise ConfigError(f"profiles.yml: {exc}") from None
-
-            try:
-                self._target = load_target(
-                    self.config, self.args.profiles_dir, self.args.target, render
-                )
-            except ConfigError as exc:
-                if exc.path is None:
-                    exc.path = str((self.args.profiles_dir or self.config.root) / "profiles.yml")
-                raise
+            self._target = _read_target(self.config, self.args)
         return self._target
 
     def connection(self, with_udfs: bool = True) -> Any:
@@ -255,6 +247,27 @@ class Session:
         for ref in refs:
             print(f"  {'  ' * (ref.depth - 1)}<- {ref.resource_type} {ref.node_name}.{ref.column}")
         return 0
+
+
+def _read_target(config: ProjectConfig, args: argparse.Namespace) -> Target:
+    """The selected output of profiles.yml, rendered (env_var) and checked."""
+    import jinja2
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env.globals["env_var"] = env_var
+
+    def render(text: str) -> str:
+        try:
+            return env.from_string(text).render()
+        except jinja2.TemplateError as exc:
+            raise ConfigError(f"profiles.yml: {exc}") from None
+
+    try:
+        return load_target(config, args.profiles_dir, args.target, render)
+    except ConfigError as exc:
+        if exc.path is None:
+            exc.path = str((args.profiles_dir or config.root) / "profiles.yml")
+        raise
 
 
 def _load_materializations(config: ProjectConfig) -> None:
