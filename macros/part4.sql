@@ -29,7 +29,7 @@ case
         then null
     when ({{ hazard }}) > 0.8 then 'veto_hazard'
     when ({{ t_panic }}) > 0.8 and not ({{ safe_context }}) then 'veto_panic'
-    when ({{ black_hole }}) > 0.7 then 'veto_black_hole'
+    when ({{ black_hole }}) > 0.7 and not ({{ safe_context }}) then 'veto_black_hole'
     when ({{ z_prox }}) > 0.65 then 'veto_z_prox'
     when ({{ phys_3 }}) = 1 then 'veto_a29'
     when ({{ f_risk }}) > 0.75 and not ({{ safe_context }}) then 'veto_f_risk'
@@ -38,6 +38,7 @@ case
         or ({{ rule_conflict }}) > 0.5
         or ({{ f_risk }}) > 0.6
         or ({{ t_panic }}) > 0.8
+        or ({{ black_hole }}) > 0.7
         then 'warn'
     when ({{ omega }}) < 0.3 then 'retry'
     else 'commit'

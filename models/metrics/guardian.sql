@@ -8,7 +8,8 @@
 --   guardian_action = the first rule of ENGINE §6 that holds: veto_hazard, veto_panic,
 --                     veto_black_hole, veto_z_prox, veto_a29, veto_f_risk, warn, retry, commit
 --                     (C-28 black hole, C-29 rule_conflict only warns, C-31 F_risk veto > 0.75,
---                     C-32 panic in a game / film / hypothetical context warns)
+--                     C-32 panic in a game / film / hypothetical context warns; PD-1 the same
+--                     context verdict for the black-hole veto, see guardian.yml)
 --   is_alert        = [guardian_action starts with 'veto_']
 -- The rules live in macros/part4.sql (part4_f_risk, part4_safe_context, part4_guardian_action).
 -- Every input is left-joined; a NULL input gives a NULL action, which the not_null test reports.

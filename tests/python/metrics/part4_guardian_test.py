@@ -51,10 +51,13 @@ RULE_CASES = [
     (case(t_panic=0.8), "commit"),
     (case(t_panic=0.81, safe=True), "warn"),
     (case(t_panic=0.95, safe=True, omega=0.1), "warn"),
-    # rule 3: black hole > 0.7 (C-28), also in a safe context
+    # rule 3: black hole > 0.7 (C-28) and not safe_context; in a safe context it warns
+    # (project decision PD-1: the C-32 verdict applied to rule 3 as well)
     (case(black_hole=0.71), "veto_black_hole"),
     (case(black_hole=0.7), "commit"),
-    (case(black_hole=0.71, t_panic=0.9, safe=True), "veto_black_hole"),
+    (case(black_hole=0.71, t_panic=0.9, safe=True), "warn"),
+    (case(black_hole=0.71, safe=True, omega=0.1), "warn"),
+    (case(black_hole=0.71, safe=True, z_prox=0.66), "veto_z_prox"),
     # rule 4: z_prox > 0.65; 0.50 < z ≤ 0.65 warns
     (case(z_prox=0.66), "veto_z_prox"),
     (case(z_prox=0.65), "warn"),
