@@ -5,8 +5,9 @@ particular metric. Project code imports the UDF decorator and the materializatio
 registry from here.
 """
 
+from evoki_sql.hooks import on_run_end
 from evoki_sql.materializations.registry import materialization
 from evoki_sql.udf_registry import udf
 
-__all__ = ["__version__", "materialization", "udf"]
+__all__ = ["__version__", "materialization", "on_run_end", "udf"]
 __version__ = "0.1.0"

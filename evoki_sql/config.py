@@ -24,6 +24,7 @@ _PATH_KEYS = (
     "seed-paths",
     "test-paths",
     "materialization-paths",
+    "hook-paths",
 )
 _DEFAULT_PATHS = {
     "model-paths": ["models"],
@@ -32,6 +33,7 @@ _DEFAULT_PATHS = {
     "seed-paths": ["seeds"],
     "test-paths": ["tests"],
     "materialization-paths": ["materializations"],
+    "hook-paths": ["hooks"],
 }
 
 

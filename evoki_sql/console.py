@@ -7,6 +7,7 @@ import sys
 import time
 from typing import TextIO
 
+PLAIN_PROGRESS_MIN = 50_000
 _COLORS = {"green": "32", "red": "31", "yellow": "33", "grey": "90", "bold": "1"}
 
 
@@ -19,6 +20,7 @@ class Console:
         self.color = tty and not os.environ.get("NO_COLOR") if color is None else color
         self.tty = tty
         self._last_progress = 0.0
+        self._last_step = -1
 
     def paint(self, text: str, color: str) -> str:
         if not self.color:
@@ -49,8 +51,18 @@ class Console:
         self.info(f"{head}{dots} [{timing}]")
 
     def progress(self, done: int, total: int, label: str) -> None:
-        """A one-line progress bar, redrawn at most 10 times a second (terminal only)."""
-        if not self.tty or total <= 0:
+        """A one-line progress bar, redrawn at most 10 times a second, on a terminal; in a log
+        (no terminal) a plain line at every tenth of a large job (PLAIN_PROGRESS_MIN items)."""
+        if total <= 0:
+            return
+        if not self.tty:
+            if total >= PLAIN_PROGRESS_MIN:
+                step = 10 * done // total
+                if step > self._last_step:
+                    self._last_step = step
+                    self.info(f"  {label}: {done}/{total} ({10 * step}%)")
+                if done >= total:
+                    self._last_step = -1
             return
         now = time.monotonic()
         if done < total and now - self._last_progress < 0.1:

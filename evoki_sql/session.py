@@ -10,10 +10,11 @@ import importlib.util
 import json
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from evoki_sql import artifacts
+from evoki_sql import artifacts, hooks
 from evoki_sql.config import ProjectConfig, Target, find_project_root, load_project, load_target
 from evoki_sql.console import Console
 from evoki_sql.errors import CompilationError, ConfigError, EvokiError
@@ -138,13 +139,16 @@ class Session:
         from evoki_sql.runner import Runner
 
         order = self.graph.select(select, exclude, kinds)
+        started_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         target = self.target
         self.console.info(
             f"Running with evoki_sql, target '{target.name}' "
             f"({Path(target.path).name if target.path != ':memory:' else target.path})"
         )
         self.connection()
+        compile_started = time.perf_counter()
         self._compile_all([u for u in order], full_refresh)
+        compile_seconds = time.perf_counter() - compile_started
         counts = _count(self.manifest, order)
         self.console.info(f"Found {counts}")
         self.console.line()
@@ -163,8 +167,43 @@ class Session:
             self.write_manifest()
         elapsed = time.perf_counter() - started
         artifacts.write_run_results(results, command, elapsed, self.config.target_path)
+        code = _summary(self.console, results, elapsed)
+        context = hooks.RunEndContext(
+            command=command,
+            con=self.connection(),
+            results=results,
+            manifest=self.manifest,
+            target=target,
+            target_path=self.config.target_path,
+            full_refresh=full_refresh,
+            started_at=started_at,
+            seconds_total=elapsed,
+            seconds_compile=compile_seconds,
+        )
+        code = max(code, self._run_end_hooks(context))
         self.close()
-        return _summary(self.console, results, elapsed)
+        return code
+
+    def _run_end_hooks(self, context: hooks.RunEndContext) -> int:
+        code = 0
+        for hook in hooks.registered():
+            try:
+                lines = hook(context) or []
+            except Exception as exc:
+                where = getattr(hook, "__code__", None)
+                origin = f"{Path(where.co_filename).name}: " if where else ""
+                self.console.error(
+                    f"run-end hook {hook.__name__} failed: {origin}{type(exc).__name__}: {exc}"
+                )
+                if self.args.debug:
+                    raise
+                code = 1
+                continue
+            if lines:
+                self.console.line()
+            for line in lines:
+                self.console.info(line)
+        return code
 
     def show(self, inline: str | None, select: list[str] | None, limit: int, output: str) -> int:
         import duckdb
@@ -271,30 +310,34 @@ def _read_target(config: ProjectConfig, args: argparse.Namespace) -> Target:
 
 
 def _load_materializations(config: ProjectConfig) -> None:
-    """Import the project's custom materialization files (they register themselves)."""
-    for folder in config.dirs("materialization-paths"):
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.glob("*.py")):
-            if path.name.startswith("_"):
-                continue
-            name = f"_evoki_materialization_{path.stem}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            if spec is None or spec.loader is None:
-                continue
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            try:
-                spec.loader.exec_module(module)
-            except Exception as exc:  # noqa: BLE001 - the user's file failed to import
-                sys.modules.pop(name, None)
-                rel = path.relative_to(config.root).as_posix()
-                line = getattr(exc, "lineno", None)
-                raise ConfigError(
-                    f"importing the materialization file failed: {type(exc).__name__}: {exc}",
-                    path=rel,
-                    line=line,
-                ) from None
+    """Import the project's custom materialization and run-end hook files (they register
+    themselves with @materialization / @on_run_end)."""
+    hooks.reset()
+    for key, prefix in (("materialization-paths", "materialization"), ("hook-paths", "hook")):
+        for folder in config.dirs(key):
+            if folder.is_dir():
+                for path in sorted(folder.glob("*.py")):
+                    if not path.name.startswith("_"):
+                        _import_project_file(config, path, f"_evoki_{prefix}_{path.stem}", prefix)
+
+
+def _import_project_file(config: ProjectConfig, path: Path, name: str, kind: str) -> None:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - the user's file failed to import
+        sys.modules.pop(name, None)
+        rel = path.relative_to(config.root).as_posix()
+        line = getattr(exc, "lineno", None)
+        raise ConfigError(
+            f"importing the {kind} file failed: {type(exc).__name__}: {exc}",
+            path=rel,
+            line=line,
+        ) from None
 
 
 def _count(manifest: Manifest, order: list[str]) -> str:
