@@ -7,8 +7,9 @@ then written into the attached SQLite history in one transaction:
   adding the missing columns (never dropping or rewriting a column);
 - a turn that already has a row keeps its `metric_id` (the row is updated in place), a new
   turn gets a deterministic one; rows of turns that no longer exist are left alone and counted;
-- a row whose input fingerprint (content of the turn and its earlier turns, plus the
-  project's code version) is unchanged is not rewritten, unless --full-refresh;
+- a row whose stored fingerprint (the project's code version, the model's input
+  fingerprint of the turn and its earlier turns, and a hash of the written values) is
+  unchanged is not rewritten, unless --full-refresh;
 - any error rolls the whole write back: the database is unchanged.
 
 Config on the model: `history` (attach alias, default 'history'), `history_table`
@@ -217,7 +218,8 @@ def history_writeback(ctx: MaterializationContext) -> MaterializationResult:
         writer.close()
     stats.seconds = time.perf_counter() - started
     return MaterializationResult(
-        f"wrote {built.rows_affected} turns into {alias}.{writer.table} "
+        f"wrote {stats.inserted + stats.updated} of {built.rows_affected} turns into "
+        f"{alias}.{writer.table} "
         f"({stats.inserted} new, {stats.updated} updated, {stats.unchanged} unchanged, "
         f"{stats.orphans} orphan rows left)",
         stats.inserted + stats.updated,
@@ -262,10 +264,17 @@ def _write(
             "select coalesce(sum(n - 1), 0) from (select count(*) n from evoki_existing_metrics "
             "group by turn_id having count(*) > 1)"
         ).fetchone()[0]
+        # The stored fingerprint covers the code version, the model's input fingerprint and
+        # the written values themselves: a row written from stale upstream tables (a subset
+        # run) never matches a fresh one, so it cannot be skipped as "unchanged" later.
+        content = " || chr(31) || ".join(
+            f"coalesce(cast(m.{_quote(c)} as varchar), chr(0))" for c in written
+        )
         plan = f"""
             select
                 m.*,
-                sha256(? || m.{_quote(fp_col)}) as evoki_fp,
+                sha256(? || chr(31) || m.{_quote(fp_col)} || chr(31) || sha256({content}))
+                    as evoki_fp,
                 e.row_id as evoki_row_id,
                 e.metric_id as evoki_metric_id,
                 e.fingerprint as evoki_old_fp

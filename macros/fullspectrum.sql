@@ -1,0 +1,69 @@
+{#- The FullSpectrum168 JSON, generated from the metric contract seed (seeds/metric_contract.csv):
+    the keys, their order and how each value is written come from the seed, never from a
+    hand-written list. Contract order is the seed's row order, which is its id order
+    (tests/python/test_seeds.py checks it). -#}
+
+{#- One metric value as JSON text, by contract type. Fixed formatting:
+    - float: DuckDB's double -> varchar cast, the shortest text that reads back to the same
+      double (identical to Python's repr for every finite double); -0.0 is written as 0.0;
+    - int / binary: an integer without a decimal point; a value that is not a whole number
+      stops the build (it would be a silent rounding);
+    - enum: a JSON string, the value must be one of the contract's enum values.
+    A NULL, NaN or Inf value stops the build with the metric key and the turn_id (no text):
+    the history must never receive a silent wrong value. -#}
+{% macro fs168_json_value(row, turn_id='turn_id') -%}
+{%- set key = row['key'] -%}
+{%- set fail = "error('fullspectrum168: metric " ~ key ~ " is ' || {reason} || ' for turn ' || " ~ turn_id ~ ")" -%}
+{%- if row['type'] == 'enum' -%}
+case
+    when {{ key }} in ({% for v in row['enum_values'].split('|') %}{{ literal(v) }}{{ ", " if not loop.last }}{% endfor %})
+        then '"' || {{ key }} || '"'
+    else {{ fail.format(reason="'NULL or not an allowed value'") }}
+end
+{%- elif row['type'] in ('int', 'binary') -%}
+case
+    when {{ key }} is null or not isfinite({{ key }}::double) then {{ fail.format(reason="'NULL or not finite'") }}
+    when {{ key }}::double <> trunc({{ key }}::double) then {{ fail.format(reason="'not a whole number'") }}
+    else cast({{ key }} as bigint)::varchar
+end
+{%- else -%}
+case
+    when {{ key }} is null or not isfinite({{ key }}::double) then {{ fail.format(reason="'NULL or not finite'") }}
+    else ({{ key }}::double + 0.0)::varchar
+end
+{%- endif -%}
+{%- endmacro %}
+
+{#- The metrics_json expression: '{"m1_A":<v>,...,"m168_cum_stress":<v>}', all 168 contract keys
+    in contract order, no spaces. -#}
+{% macro fs168_metrics_json(turn_id='turn_id') -%}
+{%- set rows = seed_rows('metric_contract') -%}
+concat(
+    '{',
+{%- for row in rows %}
+    '{{ "," if not loop.first }}"{{ row['key'] }}":', {{ fs168_json_value(row, turn_id) | indent(4) }},
+{%- endfor %}
+    '}'
+)
+{%- endmacro %}
+
+{#- The json_transform structure that reads metrics_json back into one typed column per
+    contract key (DOUBLE for numbers, VARCHAR for enums). -#}
+{% macro fs168_json_structure() -%}
+{%- set rows = seed_rows('metric_contract') -%}
+'{ {%- for row in rows -%}
+"{{ row['key'] }}":"{{ 'VARCHAR' if row['type'] == 'enum' else 'DOUBLE' }}"{{ "," if not loop.last }}
+{%- endfor -%} }'
+{%- endmacro %}
+
+{#- The contract keys as a SQL list literal, in contract order. -#}
+{% macro fs168_key_list() -%}
+{%- set rows = seed_rows('metric_contract') -%}
+[{% for row in rows %}'{{ row['key'] }}'{{ ", " if not loop.last }}{% endfor %}]
+{%- endmacro %}
+
+{#- The per-turn record digest of the input fingerprint: the turn's own input fields as a
+    JSON array (NULL-safe, unambiguous), hashed. -#}
+{% macro fs168_input_record(turn_id, prompt_num, role, ts_iso, text) -%}
+sha256(json_array({{ turn_id }}, {{ prompt_num }}, {{ role }}, {{ ts_iso }}, {{ text }})::varchar)
+{%- endmacro %}
