@@ -27,6 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from evoki_sql import materialization
 from evoki_sql.errors import NodeFailure
 from evoki_sql.materializations.builtin import table
@@ -99,7 +101,8 @@ def _quote(name: str) -> str:
 
 
 def code_version(ctx: MaterializationContext) -> str:
-    """A hash of everything that defines the numbers: models, macros, seeds, UDFs, vars."""
+    """A hash of everything that defines the numbers: models, macros, seeds, UDFs, vars and
+    the DuckDB version."""
     root = Path(ctx.project_root)
     digest = hashlib.sha256()
     folders = []
@@ -122,6 +125,8 @@ def code_version(ctx: MaterializationContext) -> str:
         digest.update(path.read_bytes())
         digest.update(b"\0")
     digest.update(repr(sorted(ctx.manifest.env.variables.items())).encode("utf-8"))
+    # the engine formats the numbers (double -> text) and runs the functions
+    digest.update(f"duckdb {duckdb.__version__}".encode())
     return digest.hexdigest()
 
 
@@ -235,16 +240,29 @@ def _write(
     stats: WritebackStats,
     alias: str,
 ) -> None:
-    import pyarrow as pa
-
+    """Plan on keys only (turn, fingerprint, existing row), then stream the model's rows in
+    its table order, BATCH rows at a time, into the open SQLite transaction. Memory stays
+    bounded by one batch whatever the size of the history."""
     con = ctx.con
     fp_col = str(ctx.node.config.get("fingerprint", "fingerprint"))
-    turns_table = str(ctx.node.config.get("turns_table", "turns"))
     model_cols = {r[0] for r in con.execute(f"describe {ctx.relation}").fetchall()}
     missing = [c for c in ["turn_id", "metrics_json", fp_col] if c not in model_cols]
     if missing:
         raise NodeFailure(f"model lacks the columns {', '.join(missing)} that the write-back needs")
     written = [c for c in WRITTEN if c in model_cols and c in columns]
+    _register_existing(con, writer)
+    try:
+        _plan(ctx, written, fp_col, version, stats, alias)
+        _stream(ctx, writer, columns, written, stats)
+    finally:
+        con.unregister("evoki_existing_metrics")
+        con.execute("drop table if exists evoki_writeback_plan")
+
+
+def _register_existing(con: Any, writer: HistoryWriter) -> None:
+    """The history's current metrics rows (keys only) as a DuckDB relation."""
+    import pyarrow as pa
+
     snapshot = writer.snapshot()
     existing = pa.table(
         {
@@ -255,98 +273,126 @@ def _write(
         }
     )
     con.register("evoki_existing_metrics", existing)
-    try:
-        stats.orphans = con.execute(
-            f"select count(*) from evoki_existing_metrics e where not exists ("
-            f"select 1 from {_quote(alias)}.{_quote(turns_table)} t where t.turn_id = e.turn_id)"
-        ).fetchone()[0]
-        stats.duplicate_rows = con.execute(
-            "select coalesce(sum(n - 1), 0) from (select count(*) n from evoki_existing_metrics "
-            "group by turn_id having count(*) > 1)"
-        ).fetchone()[0]
-        # The stored fingerprint covers the code version, the model's input fingerprint and
-        # the written values themselves: a row written from stale upstream tables (a subset
-        # run) never matches a fresh one, so it cannot be skipped as "unchanged" later.
-        content = " || chr(31) || ".join(
-            f"coalesce(cast(m.{_quote(c)} as varchar), chr(0))" for c in written
-        )
-        plan = f"""
+
+
+def _plan(
+    ctx: MaterializationContext,
+    written: list[str],
+    fp_col: str,
+    version: str,
+    stats: WritebackStats,
+    alias: str,
+) -> None:
+    """evoki_writeback_plan: one row per (model row, existing row of its turn), keys only."""
+    con = ctx.con
+    turns_table = str(ctx.node.config.get("turns_table", "turns"))
+    stats.orphans = con.execute(
+        f"select count(*) from evoki_existing_metrics e where not exists ("
+        f"select 1 from {_quote(alias)}.{_quote(turns_table)} t where t.turn_id = e.turn_id)"
+    ).fetchone()[0]
+    stats.duplicate_rows = con.execute(
+        "select coalesce(sum(n - 1), 0) from (select count(*) n from evoki_existing_metrics "
+        "group by turn_id having count(*) > 1)"
+    ).fetchone()[0]
+    # The stored fingerprint covers the code version, the model's input fingerprint and
+    # the written values themselves: a row written from stale upstream tables (a subset
+    # run) never matches a fresh one, so it cannot be skipped as "unchanged" later.
+    content = " || chr(31) || ".join(
+        f"coalesce(cast(m.{_quote(c)} as varchar), chr(0))" for c in written
+    )
+    changed = (
+        "true"
+        if ctx.full_refresh
+        else "e.fingerprint is distinct from p.evoki_fp or e.metric_id is null"
+    )
+    con.execute(
+        f"""
+        create or replace temp table evoki_writeback_plan as
+        with fingerprints as (
             select
-                m.*,
+                m.rowid as model_row,
+                m.turn_id,
                 sha256(? || chr(31) || m.{_quote(fp_col)} || chr(31) || sha256({content}))
-                    as evoki_fp,
-                e.row_id as evoki_row_id,
-                e.metric_id as evoki_metric_id,
-                e.fingerprint as evoki_old_fp
+                    as evoki_fp
             from {ctx.relation} as m
-            left join evoki_existing_metrics as e on e.turn_id = m.turn_id
-        """
-        con.execute(f"create or replace temp table evoki_writeback_plan as {plan}", [version])
-        stats.turns_seen = con.execute(
-            "select count(distinct turn_id) from evoki_writeback_plan"
-        ).fetchone()[0]
-        change = (
-            "true"
-            if ctx.full_refresh
-            else ("evoki_old_fp is distinct from evoki_fp or evoki_metric_id is null")
         )
-        stats.unchanged = con.execute(
-            f"select count(*) from evoki_writeback_plan where evoki_row_id is not null "
-            f"and not ({change})"
-        ).fetchone()[0]
-        total = con.execute(
-            f"select count(*) from evoki_writeback_plan where evoki_row_id is null or ({change})"
-        ).fetchone()[0]
-        done = 0
-        ctx.progress(0, total)
-        set_list = ", ".join(f"{_quote(c)} = ?" for c in written)
-        update_sql = (
-            f"update {_quote(writer.table)} set {set_list}, calculated_at = ?, "
-            f"input_fingerprint = ?, metric_id = coalesce(metric_id, ?) "
-            f"where rowid = ?"
-        )
-        insert_cols = ["metric_id", *written, "calculated_at", "input_fingerprint"]
-        if "created_at" in columns:
-            insert_cols.append("created_at")
-        insert_sql = (
-            f"insert into {_quote(writer.table)} ({', '.join(map(_quote, insert_cols))})"
-            f" values ({', '.join('?' for _ in insert_cols)})"
-        )
-        casts = {"REAL": "double", "TEXT": "varchar", "BOOLEAN DEFAULT 0": "boolean"}
-        declared = dict(HYBRID_COLUMNS)
-        select_cols = ", ".join(f"cast({_quote(c)} as {casts[declared[c]]})" for c in written)
-        order = "order by turn_id, evoki_row_id"
-        for kind in ("update", "insert"):
-            where = (
-                f"evoki_row_id is not null and ({change})"
-                if kind == "update"
-                else "evoki_row_id is null"
-            )
-            cursor = con.execute(
-                f"select {select_cols}, evoki_fp, evoki_row_id, turn_id from "
-                f"evoki_writeback_plan where {where} {order}"
-            )
-            while True:
-                rows = cursor.fetchmany(BATCH)
-                if not rows:
-                    break
-                if kind == "update":
-                    params = [
-                        (*r[:-3], stats.calculated_at, r[-3], metric_id_for(r[-1]), r[-2])
-                        for r in rows
-                    ]
-                    writer.con.executemany(update_sql, params)
-                    stats.updated += len(rows)
-                else:
-                    params = [
-                        (metric_id_for(r[-1]), *r[:-3], stats.calculated_at, r[-3])
-                        + ((stats.calculated_at,) if "created_at" in columns else ())
-                        for r in rows
-                    ]
-                    writer.con.executemany(insert_sql, params)
-                    stats.inserted += len(rows)
-                done += len(rows)
-                ctx.progress(done, total)
-    finally:
-        con.unregister("evoki_existing_metrics")
-        con.execute("drop table if exists evoki_writeback_plan")
+        select
+            p.model_row,
+            p.turn_id,
+            p.evoki_fp,
+            e.row_id,
+            e.metric_id,
+            e.row_id is null or ({changed}) as to_write
+        from fingerprints as p
+        left join evoki_existing_metrics as e
+            on e.turn_id = p.turn_id
+        """,
+        [version],
+    )
+    stats.turns_seen, stats.unchanged = con.execute(
+        "select count(distinct turn_id), count(*) filter (not to_write) from evoki_writeback_plan"
+    ).fetchone()
+
+
+def _stream(
+    ctx: MaterializationContext,
+    writer: HistoryWriter,
+    columns: dict[str, Any],
+    written: list[str],
+    stats: WritebackStats,
+) -> None:
+    con = ctx.con
+    total, last_row = con.execute(
+        "select count(*) filter (to_write), coalesce(max(model_row), -1) from evoki_writeback_plan"
+    ).fetchone()
+    ctx.progress(0, total)
+    set_list = ", ".join(f"{_quote(c)} = ?" for c in written)
+    update_sql = (
+        f"update {_quote(writer.table)} set {set_list}, calculated_at = ?, "
+        f"input_fingerprint = ?, metric_id = coalesce(metric_id, ?) where rowid = ?"
+    )
+    insert_cols = ["metric_id", *written, "calculated_at", "input_fingerprint"]
+    if "created_at" in columns:
+        insert_cols.append("created_at")
+    insert_sql = (
+        f"insert into {_quote(writer.table)} ({', '.join(map(_quote, insert_cols))})"
+        f" values ({', '.join('?' for _ in insert_cols)})"
+    )
+    casts = {"REAL": "double", "TEXT": "varchar", "BOOLEAN DEFAULT 0": "boolean"}
+    declared = dict(HYBRID_COLUMNS)
+    select_cols = ", ".join(f"cast({_quote(c)} as {casts[declared[c]]})" for c in written)
+    now = stats.calculated_at
+    created = (now,) if "created_at" in columns else ()
+    done = 0
+    for low in range(0, last_row + 1, BATCH):
+        high = low + BATCH
+        plan = con.execute(
+            "select model_row, turn_id, evoki_fp, row_id from evoki_writeback_plan "
+            "where to_write and model_row >= ? and model_row < ? order by model_row, row_id",
+            [low, high],
+        ).fetchall()
+        if not plan:
+            continue
+        values = {
+            r[0]: r[1:]
+            for r in con.execute(
+                f"select rowid, {select_cols} from {ctx.relation} where rowid >= ? and rowid < ?",
+                [low, high],
+            ).fetchall()
+        }
+        updates, inserts = [], []
+        for model_row, turn_id, fingerprint, row_id in plan:
+            row = values[model_row]
+            metric_id = metric_id_for(turn_id)
+            if row_id is None:
+                inserts.append((metric_id, *row, now, fingerprint, *created))
+            else:
+                updates.append((*row, now, fingerprint, metric_id, row_id))
+        if updates:
+            writer.con.executemany(update_sql, updates)
+            stats.updated += len(updates)
+        if inserts:
+            writer.con.executemany(insert_sql, inserts)
+            stats.inserted += len(inserts)
+        done += len(plan)
+        ctx.progress(done, total)

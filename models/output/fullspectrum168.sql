@@ -130,3 +130,6 @@ select
     -- fingerprint: SHA-256 chain of the session's inputs up to this turn
     fingerprint
 from assembled
+-- a fixed row order: the write-back streams the table in this order, so the history's
+-- metrics rows are inserted in conversation order, the same on every run
+order by session_id, turn_idx
