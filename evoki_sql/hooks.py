@@ -1,4 +1,4 @@
-"""Run-end hooks: project Python functions called after `build`, `run` or `test`.
+"""Run-end hooks: project Python functions called after `build`, `run`, `test` or `seed`.
 
 A file in the project's hook-paths (default `hooks/`) registers a function with
 `@on_run_end`; the runner calls it once the nodes have run, with a RunEndContext (the
@@ -38,7 +38,7 @@ class RunEndContext:
 
 
 def on_run_end(fn: Hook) -> Hook:
-    """Register `fn` to run after build / run / test (decorator)."""
+    """Register `fn` to run after build / run / test / seed (decorator)."""
     _HOOKS.append(fn)
     return fn
 

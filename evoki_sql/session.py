@@ -20,6 +20,7 @@ from evoki_sql.console import Console
 from evoki_sql.errors import CompilationError, ConfigError, EvokiError
 from evoki_sql.graph import Graph
 from evoki_sql.jinja_env import RenderState, env_var
+from evoki_sql.materializations import registry
 from evoki_sql.project import Manifest, ProjectLoader
 
 
@@ -191,7 +192,7 @@ class Session:
                 lines = hook(context) or []
             except Exception as exc:
                 where = getattr(hook, "__code__", None)
-                origin = f"{Path(where.co_filename).name}: " if where else ""
+                origin = f"{_project_path(self.config, where.co_filename)}: " if where else ""
                 self.console.error(
                     f"run-end hook {hook.__name__} failed: {origin}{type(exc).__name__}: {exc}"
                 )
@@ -288,6 +289,15 @@ class Session:
         return 0
 
 
+def _project_path(config: ProjectConfig, filename: str) -> str:
+    """`filename` relative to the project root when it lies inside it."""
+    path = Path(filename)
+    try:
+        return path.resolve().relative_to(config.root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
 def _read_target(config: ProjectConfig, args: argparse.Namespace) -> Target:
     """The selected output of profiles.yml, rendered (env_var) and checked."""
     import jinja2
@@ -313,6 +323,7 @@ def _load_materializations(config: ProjectConfig) -> None:
     """Import the project's custom materialization and run-end hook files (they register
     themselves with @materialization / @on_run_end)."""
     hooks.reset()
+    registry.reset_project()
     for key, prefix in (("materialization-paths", "materialization"), ("hook-paths", "hook")):
         for folder in config.dirs(key):
             if folder.is_dir():

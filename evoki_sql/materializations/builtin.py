@@ -34,6 +34,9 @@ def _prepare(ctx: MaterializationContext, wanted: str) -> None:
         ctx.execute(f"drop {existing} {ctx.relation}")
 
 
+BUILTIN = ("view", "table", "incremental")
+
+
 @materialization("view")
 def view(ctx: MaterializationContext) -> MaterializationResult:
     ctx.execute("begin transaction")

@@ -67,5 +67,14 @@ def registered() -> dict[str, Callable[[MaterializationContext], Materialization
     return _REGISTRY
 
 
+def reset_project() -> None:
+    """Forget the custom materializations of a previously loaded project (one process, several
+    projects, as in tests); the built-ins stay."""
+    from evoki_sql.materializations import builtin
+
+    for name in [n for n in _REGISTRY if n not in builtin.BUILTIN]:
+        del _REGISTRY[name]
+
+
 def get(name: str) -> Callable[[MaterializationContext], MaterializationResult] | None:
     return registered().get(name)

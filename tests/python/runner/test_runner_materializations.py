@@ -228,3 +228,20 @@ def test_materialization_file_import_error_names_file_and_line(tmp_path: Path) -
     assert "Traceback" not in result.err
     assert result.err.startswith("Error: materializations/broken.py")
     assert "importing the materialization file failed: RuntimeError: boom" in result.err
+
+
+def test_custom_materializations_do_not_leak_into_the_next_project(tmp_path: Path) -> None:
+    # one process, two projects (as in tests or an embedding tool): the second project has no
+    # materializations/ folder, so 'append_only' must be unknown there
+    first = write_project(tmp_path / "with", CUSTOM)
+    assert run_cli(first, "run").code == 0
+    second = write_project(
+        tmp_path / "without",
+        {
+            "models/sources.yml": SOURCES_YML,
+            "models/log.sql": "{{ config(materialized='append_only') }}\nselect 1 as id\n",
+        },
+    )
+    result = run_cli(second, "run")
+    assert result.code == 2
+    assert "unknown materialization 'append_only'" in result.err
