@@ -5,7 +5,11 @@
 
 {#- One metric value as JSON text, by contract type. Fixed formatting:
     - float: DuckDB's double -> varchar cast, the shortest text that reads back to the same
-      double (identical to Python's repr for every finite double); -0.0 is written as 0.0;
+      double (identical to Python's repr); -0.0 is written as 0.0. DuckDB 1.5.5 misprints a
+      few huge doubles (2^81 prints as 2^82, 2^807 as invalid text), so a magnitude of 1e15
+      or more stops the build (no metric comes near it), and the test
+      readback_values_equal_metric_models compares every value read back from the history with
+      its metric model;
     - int / binary: an integer without a decimal point; a value that is not a whole number
       stops the build (it would be a silent rounding);
     - enum: a JSON string, the value must be one of the contract's enum values.
@@ -29,6 +33,7 @@ end
 {%- else -%}
 case
     when {{ key }} is null or not isfinite({{ key }}::double) then {{ fail.format(reason="'NULL or not finite'") }}
+    when abs({{ key }}::double) >= 1e15 then {{ fail.format(reason="'too large to print exactly (>= 1e15)'") }}
     else ({{ key }}::double + 0.0)::varchar
 end
 {%- endif -%}
@@ -66,4 +71,21 @@ concat(
     JSON array (NULL-safe, unambiguous), hashed. -#}
 {% macro fs168_input_record(turn_id, prompt_num, role, ts_iso, text) -%}
 sha256(json_array({{ turn_id }}, {{ prompt_num }}, {{ role }}, {{ ts_iso }}, {{ text }})::varchar)
+{%- endmacro %}
+
+{#- The metric family models joined by turn_id (each contract key lives in exactly one). -#}
+{% macro fs168_family_join() -%}
+{{ ref('metrics_core') }}
+    inner join {{ ref('metrics_physics') }} using (turn_id)
+    inner join {{ ref('metrics_integrity') }} using (turn_id)
+    inner join {{ ref('metrics_fep') }} using (turn_id)
+    inner join {{ ref('metrics_evolution') }} using (turn_id)
+    inner join {{ ref('metrics_sentiment') }} using (turn_id)
+    inner join {{ ref('metrics_grain') }} using (turn_id)
+    inner join {{ ref('metrics_trauma') }} using (turn_id)
+    inner join {{ ref('metrics_lix') }} using (turn_id)
+    inner join {{ ref('metrics_health_p3') }} using (turn_id)
+    inner join {{ ref('metrics_dynamics') }} using (turn_id)
+    inner join {{ ref('metrics_synthesis') }} using (turn_id)
+    inner join {{ ref('metrics_context') }} using (turn_id)
 {%- endmacro %}

@@ -51,19 +51,7 @@ metrics as (
         m101_t_panic,
         m110_black_hole,
         {{ fs168_metrics_json('turn_id') | indent(8) }} as metrics_json
-    from {{ ref('metrics_core') }}
-    inner join {{ ref('metrics_physics') }} using (turn_id)
-    inner join {{ ref('metrics_integrity') }} using (turn_id)
-    inner join {{ ref('metrics_fep') }} using (turn_id)
-    inner join {{ ref('metrics_evolution') }} using (turn_id)
-    inner join {{ ref('metrics_sentiment') }} using (turn_id)
-    inner join {{ ref('metrics_grain') }} using (turn_id)
-    inner join {{ ref('metrics_trauma') }} using (turn_id)
-    inner join {{ ref('metrics_lix') }} using (turn_id)
-    inner join {{ ref('metrics_health_p3') }} using (turn_id)
-    inner join {{ ref('metrics_dynamics') }} using (turn_id)
-    inner join {{ ref('metrics_synthesis') }} using (turn_id)
-    inner join {{ ref('metrics_context') }} using (turn_id)
+    from {{ fs168_family_join() | indent(4) }}
 ),
 
 assembled as (

@@ -15,6 +15,7 @@ PARTS = (
     "seeds",
     "demo",
     "materializations",
+    "hooks",
 )
 
 
