@@ -1,0 +1,358 @@
+"""Benchmark (not a test): the whole backfill against its physical floor, at 10k to 1M turns.
+
+    python -m bench.bench_backfill [--sizes 10000 100000 1000000] [--incremental-size 1000000]
+                                   [--cache /tmp/evoki_bench] [--out bench/RESULTS.md]
+
+Measured in one run, each command a separate child process (wall, CPU user+sys, peak RSS):
+
+* floor(N): a minimal project that attaches the history, reads every turn (its text too),
+  builds a 168-key JSON of constants per turn (17 significant digits per value, the size of
+  real values) and writes it back through the project's own history_writeback
+  materialization (`run --full-refresh`). No metric work: the least the job can cost.
+* full(N): `build --target prod --full-refresh` of the real project on a fresh copy of the
+  synthetic history (bench.make_history, 50 turns per session): seeds, all models, all data
+  tests, the write-back and the readback.
+* incremental: 1% new turns appended to the largest history after its full build (half at the
+  end of existing sessions, half in new sessions), then `build --target prod`.
+* demo: `python -m evoki_sql build` on a fresh copy of the project (bootstraps the demo
+  history), then a second build with nothing changed; whole process, start-up included.
+* profile: per-model time of the largest full build (target/run_results.json) and its phases
+  (target/METRICS_BACKFILL_REPORT.json).
+
+Writes bench/RESULTS.md (Markdown) and prints it. Never prints turn text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bench.project import ROOT, Measured, child_env, copy_project, ensure_history, run_measured
+
+TURNS_PER_SESSION = 50
+FLOOR_VALUE = "0.12345678901234568"  # 17 significant digits, like a typical metric value
+
+
+@dataclass
+class SizeRun:
+    turns: int
+    floor: Measured | None = None
+    full: Measured | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+# --- the floor project -------------------------------------------------------------------------
+
+
+def floor_json() -> str:
+    """The constant 168-key JSON (keys and enum values from the contract seed)."""
+    with (ROOT / "seeds" / "metric_contract.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    parts = []
+    for row in rows:
+        if row["type"] == "enum":
+            value = '"' + row["enum_values"].split("|")[0] + '"'
+        elif row["type"] in ("int", "binary"):
+            value = "0"
+        else:
+            value = FLOOR_VALUE
+        parts.append(f'"{row["key"]}":{value}')
+    return "{" + ",".join(parts) + "}"
+
+
+def write_floor_project(dest: Path) -> Path:
+    copy_project(dest, ("materializations",), data_tests=False)
+    (dest / "models").mkdir(parents=True, exist_ok=True)
+    (dest / "pyproject.toml").write_text(
+        '[tool.evoki_sql]\nname = "floor"\nprofile = "floor"\n', encoding="utf-8"
+    )
+    (dest / "profiles.yml").write_text(
+        "floor:\n  target: floor\n  outputs:\n    floor:\n      type: duckdb\n"
+        "      path: \"{{ env_var('EVOKI_DUCKDB') }}\"\n      attach:\n"
+        "        - path: \"{{ env_var('EVOKI_HISTORY_DB') }}\"\n          alias: history\n"
+        "          type: sqlite\n          read_only: false\n          busy_timeout_ms: 5000\n",
+        encoding="utf-8",
+    )
+    (dest / "models" / "sources.yml").write_text(
+        "version: 2\nsources:\n  - name: history\n    database: history\n    schema: main\n"
+        "    tables:\n      - name: turns\n",
+        encoding="utf-8",
+    )
+    value = f"cast({FLOOR_VALUE} as double)"
+    (dest / "models" / "floor168.sql").write_text(
+        "{{ config(materialized='history_writeback') }}\n"
+        "select\n    turn_id,\n    session_id,\n"
+        + "".join(
+            f"    {value} as {c},\n"
+            for c in ("m1_A", "m2_PCI", "m19_z_prox", "m101_t_panic", "m110_black_hole")
+        )
+        + f"    {value} as m151_hazard,\n    {value} as F_risk,\n"
+        f"    '{floor_json()}' as metrics_json,\n    0 as is_alert,\n"
+        "    'commit' as guardian_action,\n"
+        "    sha256(concat_ws('|', turn_id, role, ts_iso, prompt_num, text)) as fingerprint\n"
+        "from {{ source('history', 'turns') }}\norder by session_id, prompt_num, turn_id\n",
+        encoding="utf-8",
+    )
+    return dest
+
+
+# --- runs --------------------------------------------------------------------------------------
+
+
+def run_floor(history: Path, work: Path) -> Measured:
+    project = write_floor_project(work / "floor_project")
+    db = work / "floor_history.db"
+    shutil.copy2(history, db)
+    env = child_env(EVOKI_HISTORY_DB=str(db), EVOKI_DUCKDB=str(work / "floor.duckdb"))
+    measured = run_measured(["run", "--full-refresh"], project, env, work / "floor.log")
+    _check(measured, work / "floor.log")
+    return measured
+
+
+def run_full(history: Path, work: Path, run: SizeRun) -> Path:
+    """Full build on a fresh copy; returns the working history (kept for the incremental run)."""
+    project = copy_project(work / "project")
+    db = work / "history.db"
+    shutil.copy2(history, db)
+    env = child_env(EVOKI_HISTORY_DB=str(db), EVOKI_DUCKDB=str(work / "evoki.duckdb"))
+    args = ["build", "--target", "prod", "--full-refresh"]
+    run.full = run_measured(args, project, env, work / "full.log")
+    _check(run.full, work / "full.log")
+    target = project / "target"
+    run.report = json.loads((target / "METRICS_BACKFILL_REPORT.json").read_text())
+    run.results = json.loads((target / "run_results.json").read_text())["results"]
+    run.nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    return db
+
+
+def append_one_percent(db: Path, seed: int = 7) -> int:
+    """Append 1% new turns: half at the end of existing sessions, half in new sessions.
+    Texts are copies of existing turns' texts (never printed). Returns the number added."""
+    con = sqlite3.connect(db)
+    try:
+        total = con.execute("select count(*) from turns").fetchone()[0]
+        n_new = max(2, total // 100)
+        sessions = [
+            r[0] for r in con.execute("select session_id from sessions order by session_id")
+        ]
+        donors = con.execute(
+            "select text, role from turns where rowid % 97 = ? limit ?", [seed, n_new]
+        ).fetchall()
+        rows = []
+        tail = n_new // 2
+        step = max(1, len(sessions) // max(1, tail))
+        for i in range(tail):
+            sid = sessions[(i * step) % len(sessions)]
+            rows.append((f"{sid}-append-{i:06d}", sid, 100_000 + i, donors[i % len(donors)]))
+        new_sessions = max(1, (n_new - tail) // TURNS_PER_SESSION)
+        for j in range(n_new - tail):
+            sid = f"bench-new-{j % new_sessions:05d}"
+            rows.append((f"{sid}-{j:06d}", sid, j, donors[(tail + j) % len(donors)]))
+        con.executemany(
+            "insert or ignore into sessions values (?, '2027-01-01', null, '2027-01-01T00:00:00Z')",
+            [(f"bench-new-{k:05d}",) for k in range(new_sessions)],
+        )
+        con.executemany(
+            "insert into turns (turn_id, session_id, ts_iso, date_ymd, prompt_num, role, text,"
+            " file_path, created_at) values (?, ?, '2027-01-01T12:00:00Z', '2027-01-01', ?, ?,"
+            " ?, null, '2027-01-01T12:00:00Z')",
+            [(tid, sid, num, donor[1], donor[0]) for tid, sid, num, donor in rows],
+        )
+        con.commit()
+        return len(rows)
+    finally:
+        con.close()
+
+
+def run_incremental(db: Path, work: Path) -> tuple[Measured, dict[str, Any], int]:
+    added = append_one_percent(db)
+    env = child_env(EVOKI_HISTORY_DB=str(db), EVOKI_DUCKDB=str(work / "evoki.duckdb"))
+    measured = run_measured(
+        ["build", "--target", "prod"], work / "project", env, work / "incremental.log"
+    )
+    _check(measured, work / "incremental.log")
+    report_path = work / "project" / "target" / "METRICS_BACKFILL_REPORT.json"
+    return measured, json.loads(report_path.read_text()), added
+
+
+def run_demo(work: Path) -> tuple[Measured, Measured]:
+    project = copy_project(work / "demo_project")
+    env = child_env()
+    first = run_measured(["build"], project, env, work / "demo1.log")
+    _check(first, work / "demo1.log")
+    second = run_measured(["build"], project, env, work / "demo2.log")
+    _check(second, work / "demo2.log")
+    return first, second
+
+
+def _check(measured: Measured, log: Path) -> None:
+    if measured.code != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        raise SystemExit(f"bench: a child failed (exit {measured.code}), see {log}:\n{tail}")
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def machine_facts() -> list[str]:
+    mem_kb = 0
+    with open("/proc/meminfo", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return [
+        f"- date: {now}",
+        (
+            f"- machine: {platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+            f"{mem_kb / 2**20:.1f} GiB memory, load average {os.getloadavg()[0]:.1f} at the end"
+        ),
+        f"- Python {platform.python_version()}, duckdb {duckdb.__version__}",
+    ]
+
+
+def size_table(runs: list[SizeRun]) -> list[str]:
+    lines = [
+        "| turns | floor wall s | full wall s | full CPU s | peak RSS MB | turns/s | full / floor |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        assert run.full is not None and run.floor is not None
+        lines.append(
+            f"| {run.turns:,} | {run.floor.wall:.1f} | {run.full.wall:.1f} | {run.full.cpu:.1f} "
+            f"| {run.full.peak_mb:,.0f} | {run.turns / run.full.wall:,.0f} "
+            f"| {run.full.wall / run.floor.wall:.2f} |"
+        )
+    lines.append("")
+    lines.append(
+        "Floor peak RSS MB: "
+        + ", ".join(f"{r.turns:,}: {r.floor.peak_mb:,.0f}" for r in runs if r.floor)
+    )
+    return lines
+
+
+def profile(run: SizeRun, top: int = 20) -> list[str]:
+    models = [
+        (r["unique_id"].split(".")[-1], r["execution_time"])
+        for r in run.results
+        if not r["unique_id"].startswith("test.")
+    ]
+    tests = sum(r["execution_time"] for r in run.results if r["unique_id"].startswith("test."))
+    models.sort(key=lambda m: -m[1])
+    total = run.full.wall if run.full else 1.0
+    lines = [f"Per model, {run.turns:,} turns (wall {total:.1f} s):", ""]
+    lines += ["| model | s | share of wall |", "|---|---:|---:|"]
+    lines += [f"| {name} | {sec:.1f} | {sec / total:.1%} |" for name, sec in models[:top]]
+    n_tests = sum(1 for r in run.results if r["unique_id"].startswith("test."))
+    lines += [f"| {n_tests} data tests | {tests:.1f} | {tests / total:.1%} |", ""]
+    phases = run.report.get("seconds", {})
+    lines.append(
+        "Phases (backfill report): " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items())
+    )
+    return lines
+
+
+def render(
+    runs: list[SizeRun],
+    incremental: tuple[Measured, dict[str, Any], int] | None,
+    demo: tuple[Measured, Measured] | None,
+) -> str:
+    lines = ["# Backfill benchmark", "", *machine_facts(), ""]
+    lines += ["Command: `python -m bench.bench_backfill " + " ".join(ARGV) + "`", ""]
+    lines += ["## Full build against the floor", "", *size_table(runs), ""]
+    by_size = {r.turns: r for r in runs}
+    if 100_000 in by_size and 1_000_000 in by_size:
+        ratio = by_size[1_000_000].full.wall / by_size[100_000].full.wall
+        lines += [f"Growth: time(1M) / time(100k) = {ratio:.2f} (target <= 11)", ""]
+    if incremental is not None:
+        measured, report, added = incremental
+        largest = runs[-1]
+        rows = report.get("rows", {})
+        lines += [
+            "## Incremental (+1%)",
+            "",
+            (
+                f"{added:,} turns appended to the {largest.turns:,}-turn history; `build`: wall "
+                f"{measured.wall:.1f} s, CPU {measured.cpu:.1f} s, peak RSS {measured.peak_mb:,.0f} MB; "
+                f"{measured.wall / largest.full.wall:.1%} of the full build (target <= 5%); rows "
+                f"inserted {rows.get('inserted')}, updated {rows.get('updated')}, unchanged "
+                f"{rows.get('unchanged')}."
+            ),
+            "",
+        ]
+    if demo is not None:
+        first, second = demo
+        lines += [
+            "## Demo history",
+            "",
+            (
+                f"`python -m evoki_sql build`, whole process: first build (bootstraps the demo "
+                f"history) {first.wall:.1f} s, second build (nothing changed) {second.wall:.1f} s "
+                f"(target <= 5 s); peak RSS {first.peak_mb:,.0f} MB."
+            ),
+            "",
+        ]
+    if runs:
+        lines += ["## Profile of the largest build", "", *profile(runs[-1]), ""]
+    return "\n".join(lines) + "\n"
+
+
+ARGV: list[str] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--incremental-size", type=int, default=None)
+    parser.add_argument("--no-demo", action="store_true")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/evoki_bench"))
+    parser.add_argument("--work", type=Path, default=None, help="keep the scratch folders here")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    args = parser.parse_args(argv)
+    ARGV[:] = argv if argv is not None else __import__("sys").argv[1:]
+    incremental_size = args.incremental_size or max(args.sizes)
+    runs: list[SizeRun] = []
+    incremental = demo = None
+    with tempfile.TemporaryDirectory(prefix="bench_backfill_") as tmp:
+        scratch = args.work or Path(tmp)
+        for turns in sorted(args.sizes):
+            history, _ = ensure_history(args.cache, turns, max(1, turns // TURNS_PER_SESSION))
+            work = scratch / f"n{turns}"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            run = SizeRun(turns)
+            run.floor = run_floor(history, work)
+            db = run_full(history, work, run)
+            runs.append(run)
+            if turns == incremental_size:
+                incremental = run_incremental(db, work)
+            if args.work is None:
+                for leftover in ("floor_history.db", "floor.duckdb"):
+                    (work / leftover).unlink(missing_ok=True)
+        if not args.no_demo:
+            demo_work = scratch / "demo"
+            shutil.rmtree(demo_work, ignore_errors=True)
+            demo_work.mkdir(parents=True)
+            demo = run_demo(demo_work)
+    text = render(runs, incremental, demo)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,109 @@
+"""Shared bench scaffolding: copy the project into a scratch folder, build cached synthetic
+histories, and run the CLI as a measured child process (wall, CPU, peak RSS)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FULL_PARTS = (
+    "pyproject.toml",
+    "profiles.yml",
+    "models",
+    "macros",
+    "udfs",
+    "seeds",
+    "materializations",
+    "hooks",
+)
+
+
+def copy_project(dest: Path, parts: Sequence[str] = FULL_PARTS, data_tests: bool = True) -> Path:
+    """The project's `parts` (and the SQL data tests under tests/, outside tests/python)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in parts:
+        src, target = ROOT / part, dest / part
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__"))
+        elif src.is_file():
+            shutil.copy2(src, target)
+    if data_tests:
+        tests = ROOT / "tests"
+        for sql in tests.rglob("*.sql"):
+            if "python" not in sql.relative_to(tests).parts:
+                target = dest / "tests" / sql.relative_to(tests)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(sql, target)
+    return dest
+
+
+def session_count(path: Path) -> int:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("select count(*) from sessions").fetchone()[0]
+    finally:
+        con.close()
+
+
+def ensure_history(cache: Path, turns: int, sessions: int, seed: int = 1) -> tuple[Path, float]:
+    """The cached synthetic history of `turns` turns (generated when missing); seconds taken."""
+    path = cache / f"hist_{turns}.db"
+    if path.exists() and session_count(path) == sessions:
+        return path, 0.0
+    cache.mkdir(parents=True, exist_ok=True)
+    args = ["--turns", str(turns), "--sessions", str(sessions), "--seed", str(seed)]
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "bench.make_history", *args, "--out", str(path), "--force"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return path, time.perf_counter() - start
+
+
+@dataclass
+class Measured:
+    """One child process: exit code, wall and CPU seconds, peak resident memory (MB)."""
+
+    code: int
+    wall: float
+    cpu: float
+    peak_mb: float
+
+
+def run_measured(args: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> Measured:
+    """Run `python -m evoki_sql ARGS` in `cwd`; ru_maxrss of the child (the build is one
+    process: DuckDB and the UDFs run in its threads)."""
+    start = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "evoki_sql", *args, "--project-dir", str(cwd)],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    return Measured(
+        os.waitstatus_to_exitcode(status),
+        wall,
+        usage.ru_utime + usage.ru_stime,
+        usage.ru_maxrss / 1024.0,
+    )
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a measured child: this repo's evoki_sql first on the path."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, **extra}
