@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from bench.project import copy_project
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MODELS = ["feat_b_vector", "feat_ctx_break", "feat_hash_chain", "feat_grain", "feat_text_meta"]
@@ -51,15 +53,6 @@ def ensure_history(path: Path, turns: int, sessions: int) -> None:
         cwd=ROOT,
         check=True,
     )
-
-
-def copy_project(dest: Path) -> None:
-    for part in PARTS:
-        src = ROOT / part
-        if src.is_dir():
-            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.is_file():
-            shutil.copy2(src, dest / part)
 
 
 def cli(project: Path, env: dict[str, str], *args: str) -> None:
@@ -97,7 +90,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_b_meta_") as tmp:
         project = Path(tmp) / "project"
         project.mkdir()
-        copy_project(project)
+        copy_project(project, PARTS, data_tests=False)
         history = Path(tmp) / "history.db"
         shutil.copy2(args.history, history)  # the runner attaches read-write
         env = {

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.bench_physics import copy_project
+from bench.project import copy_project
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -86,16 +86,6 @@ def ensure_history(cache: Path, turns: int, sessions: int) -> tuple[Path, float]
         stdout=subprocess.DEVNULL,
     )
     return path, time.perf_counter() - start
-
-
-def copy_data_tests(dest: Path) -> None:
-    """The data tests (tests/**/*.sql outside tests/python) the build runs besides the yml tests."""
-    tests = ROOT / "tests"
-    for sql in tests.rglob("*.sql"):
-        if "python" not in sql.relative_to(tests).parts:
-            target = dest / "tests" / sql.relative_to(tests)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(sql, target)
 
 
 # --- the build ----------------------------------------------------------------------------------
@@ -158,7 +148,6 @@ def bench_size(turns: int, sessions_per: int, cache: Path, keep: Path | None) ->
         project = work / "project"
         project.mkdir()
         copy_project(project)
-        copy_data_tests(project)
         working_db = work / "history.db"
         shutil.copy2(history, working_db)
         env = {

@@ -26,7 +26,6 @@ import os
 import platform
 import random
 import resource
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -34,6 +33,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.project import copy_project
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -229,17 +230,6 @@ def seed_entries() -> list[tuple[str, str, float, str]]:
     return sorted(entries)
 
 
-def copy_project(dest: Path) -> None:
-    for part in PARTS:
-        src = ROOT / part
-        target = dest / part
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, target)
-
-
 def cli(project: Path, env: dict[str, str], *args: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "evoki_sql", *args, "--project-dir", str(project)],
@@ -258,7 +248,7 @@ def bench_models(history: Path, repeat: int) -> tuple[dict[str, list[float]], fl
     times: dict[str, list[float]] = {m: [] for m in MODELS}
     with tempfile.TemporaryDirectory(prefix="bench_lexicon_") as tmp:
         project = Path(tmp) / "project"
-        copy_project(project)
+        copy_project(project, PARTS, data_tests=False)
         env = {
             **os.environ,
             "EVOKI_TARGET": "prod",

@@ -37,11 +37,25 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
+from bench.project import copy_project
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PARTS = ("pyproject.toml", "profiles.yml", "models", "macros", "udfs", "seeds", "materializations")
 CLI_MODELS = ["feat_embedding", "feat_a_phys", "feat_emb_context"]
 STAGES = ["tokens", "embedding", "physics"]
+
+
+_CHILD = (
+    "import resource, sys\n"
+    "from evoki_sql.cli import main\n"
+    "try:\n"
+    "    code = main(sys.argv[1:])\n"
+    "except SystemExit as exc:\n"
+    "    code = exc.code\n"
+    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code or 0)\n"
+)
 
 
 def ensure_history(path: Path, turns: int, sessions: int) -> None:
@@ -157,27 +171,6 @@ def run_stage_child(name: str, history: Path) -> dict[str, float]:
 # --- through the CLI ----------------------------------------------------------------------------------
 
 
-def copy_project(dest: Path) -> None:
-    for part in PARTS:
-        src = ROOT / part
-        if src.is_dir():
-            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.is_file():
-            shutil.copy2(src, dest / part)
-
-
-_CHILD = (
-    "import resource, sys\n"
-    "from evoki_sql.cli import main\n"
-    "try:\n"
-    "    code = main(sys.argv[1:])\n"
-    "except SystemExit as exc:\n"
-    "    code = exc.code\n"
-    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-    "sys.exit(code or 0)\n"
-)
-
-
 def cli(project: Path, env: dict[str, str], *args: str) -> float:
     """Run the CLI in a child; returns its peak resident memory in MB."""
     done = subprocess.run(
@@ -209,7 +202,7 @@ def cli_rows(history_src: Path, repeat: int) -> tuple[int, list[tuple]]:
     with tempfile.TemporaryDirectory(prefix="bench_physics_") as tmp:
         project = Path(tmp) / "project"
         project.mkdir()
-        copy_project(project)
+        copy_project(project, PARTS, data_tests=False)
         history = Path(tmp) / "history.db"
         shutil.copy2(history_src, history)  # the runner attaches read-write
         env = {
