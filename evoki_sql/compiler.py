@@ -29,6 +29,7 @@ class Compiler:
             n.name: n for n in manifest.nodes.values() if n.resource_type in ("model", "seed")
         }
         self.sources = {n.name: n for n in manifest.nodes.values() if n.resource_type == "source"}
+        self._compiled: dict[str, str] = {}
 
     # -- state ---------------------------------------------------------------
     def _state(self, node: Node) -> RenderState:
@@ -68,6 +69,16 @@ class Compiler:
 
     # -- compile -------------------------------------------------------------
     def compile(self, node: Node) -> str:
+        """The node's SQL, rendered and syntax-checked once per invocation (the runner reuses
+        what the up-front compile of all selected nodes produced)."""
+        cached = self._compiled.get(node.unique_id)
+        if cached is not None:
+            return cached
+        sql = self._compile(node)
+        self._compiled[node.unique_id] = sql
+        return sql
+
+    def _compile(self, node: Node) -> str:
         env = self.manifest.env
         if node.resource_type in ("model",) or (
             node.resource_type == "test" and node.test_metadata is None

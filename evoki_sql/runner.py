@@ -50,6 +50,7 @@ class Runner:
         console: Console,
         full_refresh: bool,
         debug: bool = False,
+        compiler: Compiler | None = None,
     ) -> None:
         self.manifest = manifest
         self.graph = graph
@@ -58,7 +59,9 @@ class Runner:
         self.console = console
         self.full_refresh = full_refresh
         self.debug = debug
-        self.compiler = Compiler(manifest, con, full_refresh, manifest.config.target_path)
+        self.compiler = compiler or Compiler(
+            manifest, con, full_refresh, manifest.config.target_path
+        )
 
     def run(self, order: list[str]) -> list[NodeResult]:
         results: list[NodeResult] = []

@@ -148,7 +148,7 @@ class Session:
         )
         self.connection()
         compile_started = time.perf_counter()
-        self._compile_all([u for u in order], full_refresh)
+        compiler = self._compile_all([u for u in order], full_refresh)
         compile_seconds = time.perf_counter() - compile_started
         counts = _count(self.manifest, order)
         self.console.info(f"Found {counts}")
@@ -161,6 +161,7 @@ class Session:
             self.console,
             full_refresh,
             debug=self.args.debug,
+            compiler=compiler,
         )
         try:
             results = runner.run(order)
