@@ -65,8 +65,11 @@ def ensure_attachment_file(att: Attachment, announce: Any) -> None:
         raise DatabaseError(f"attached database '{att.alias}' is not a SQLite file: {att.path}")
     probe = None
     try:
+        # read-write when the target may write: a journal left by a killed writer is then
+        # rolled back here (a read-only connection cannot, and would refuse the file)
+        mode = "ro" if att.read_only else "rw"
         probe = sqlite3.connect(
-            f"{att.path.as_uri()}?mode=ro", uri=True, timeout=att.busy_timeout_ms / 1000
+            f"{att.path.as_uri()}?mode={mode}", uri=True, timeout=att.busy_timeout_ms / 1000
         )
         probe.execute("select count(*) from sqlite_master").fetchone()
     except sqlite3.OperationalError as exc:
@@ -107,19 +110,23 @@ def connect(target: Target, announce: Any) -> Any:
         if any(a.type == "sqlite" for a in target.attach):
             con.execute(f"load {quote_literal(str(sqlite_extension_path()))}")
         for att in target.attach:
-            options = [f"type {att.type}"]
-            if att.read_only:
-                options.append("read_only")
-            if att.type == "sqlite":
-                options.append(f"busy_timeout {int(att.busy_timeout_ms)}")
-            con.execute(
-                f"attach {quote_literal(str(att.path))} as {quote_ident(att.alias)} "
-                f"({', '.join(options)})"
-            )
+            attach(con, att)
     except duckdb.Error as exc:
         con.close()
         raise DatabaseError(f"cannot prepare the connection: {_first_line(exc)}") from None
     return con
+
+
+def attach(con: Any, att: Attachment) -> None:
+    """ATTACH one database of the target (also used to re-attach after a detach)."""
+    options = [f"type {att.type}"]
+    if att.read_only:
+        options.append("read_only")
+    if att.type == "sqlite":
+        options.append(f"busy_timeout {int(att.busy_timeout_ms)}")
+    con.execute(
+        f"attach {quote_literal(str(att.path))} as {quote_ident(att.alias)} ({', '.join(options)})"
+    )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -202,10 +202,7 @@ def _phase_seconds(ctx: RunEndContext, stats: dict[str, Any]) -> dict[str, float
 def _summary(report: dict[str, Any], path: Path) -> str:
     rows = report["rows"]
     if report["status"] != "written":
-        return (
-            f"Backfill: nothing was written ({report['status']}); the history is unchanged. "
-            f"Report: {path}"
-        )
+        return f"Backfill: {report['status']}; the history is unchanged. Report: {path}"
     metrics = report["metrics"]
     checked = (
         f"{metrics['values']:,} metric values read back, {metrics['nan_inf_count']} NaN/Inf "

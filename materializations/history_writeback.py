@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 
 from evoki_sql import materialization
+from evoki_sql.connection import attach
 from evoki_sql.errors import NodeFailure
 from evoki_sql.materializations.builtin import table
 from evoki_sql.materializations.registry import MaterializationContext, MaterializationResult
@@ -105,18 +106,22 @@ def code_version(ctx: MaterializationContext) -> str:
     the DuckDB version."""
     root = Path(ctx.project_root)
     digest = hashlib.sha256()
-    folders = []
-    for key in ("model-paths", "macro-paths", "seed-paths", "udf-paths"):
-        folders += ctx.manifest.config.dirs(key)
+    # what computes values: SQL, seeds (with their YAML column types), UDFs; a model's YAML
+    # holds descriptions and data tests, so editing it does not rewrite the history
+    suffixes = {
+        "model-paths": (".sql",),
+        "macro-paths": (".sql",),
+        "seed-paths": (".csv", ".yml", ".yaml"),
+        "udf-paths": (".py",),
+    }
     files = sorted(
         {
             p
-            for folder in folders
+            for key, kinds in suffixes.items()
+            for folder in ctx.manifest.config.dirs(key)
             if folder.is_dir()
             for p in folder.rglob("*")
-            if p.is_file()
-            and p.suffix in (".sql", ".csv", ".py", ".yml", ".yaml")
-            and "__pycache__" not in p.parts
+            if p.is_file() and p.suffix in kinds and "__pycache__" not in p.parts
         }
     )
     for path in files:
@@ -186,7 +191,16 @@ class HistoryWriter:
         ).fetchall()
 
     def commit(self) -> None:
-        self.con.execute("commit")
+        try:
+            self.con.execute("commit")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise NodeFailure(
+                    f"the history database is held by a reader that did not let go within "
+                    f"{self.busy_timeout_ms} ms (rollback journal: the commit waits for readers; "
+                    f"WAL mode avoids this): {self.path}; nothing was changed"
+                ) from None
+            raise
 
     def rollback(self) -> None:
         if self.con.in_transaction:
@@ -211,16 +225,23 @@ def history_writeback(ctx: MaterializationContext) -> MaterializationResult:
     writer = HistoryWriter(
         attachment.path, str(config.get("history_table", "metrics")), attachment.busy_timeout_ms
     )
-    writer.begin()
+    # DuckDB's sqlite extension opens the same file in this process; SQLite's POSIX locks
+    # belong to the process, so DuckDB closing its handle mid-transaction would silently drop
+    # the writer's lock and let another process write. Detach first, attach again after.
+    ctx.con.execute(f"detach {_quote(alias)}")
     try:
-        columns = writer.ensure_shape(stats)
-        _write(ctx, writer, columns, version, stats, alias)
-        writer.commit()
-    except BaseException:
-        writer.rollback()
-        raise
+        writer.begin()
+        try:
+            columns = writer.ensure_shape(stats)
+            _write(ctx, writer, columns, version, stats)
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.close()
     finally:
-        writer.close()
+        attach(ctx.con, attachment)
     stats.seconds = time.perf_counter() - started
     return MaterializationResult(
         f"wrote {stats.inserted + stats.updated} of {built.rows_affected} turns into "
@@ -238,7 +259,6 @@ def _write(
     columns: dict[str, Any],
     version: str,
     stats: WritebackStats,
-    alias: str,
 ) -> None:
     """Plan on keys only (turn, fingerprint, existing row), then stream the model's rows in
     its table order, BATCH rows at a time, into the open SQLite transaction. Memory stays
@@ -252,7 +272,7 @@ def _write(
     written = [c for c in WRITTEN if c in model_cols and c in columns]
     _register_existing(con, writer)
     try:
-        _plan(ctx, written, fp_col, version, stats, alias)
+        _plan(ctx, writer, written, fp_col, version, stats)
         _stream(ctx, writer, columns, written, stats)
     finally:
         con.unregister("evoki_existing_metrics")
@@ -277,18 +297,19 @@ def _register_existing(con: Any, writer: HistoryWriter) -> None:
 
 def _plan(
     ctx: MaterializationContext,
+    writer: HistoryWriter,
     written: list[str],
     fp_col: str,
     version: str,
     stats: WritebackStats,
-    alias: str,
 ) -> None:
     """evoki_writeback_plan: one row per (model row, existing row of its turn), keys only."""
     con = ctx.con
     turns_table = str(ctx.node.config.get("turns_table", "turns"))
-    stats.orphans = con.execute(
-        f"select count(*) from evoki_existing_metrics e where not exists ("
-        f"select 1 from {_quote(alias)}.{_quote(turns_table)} t where t.turn_id = e.turn_id)"
+    # inside SQLite, on the writer's own connection (the history is detached from DuckDB)
+    stats.orphans = writer.con.execute(
+        f"select count(*) from {_quote(writer.table)} as e where not exists ("
+        f"select 1 from {_quote(turns_table)} as t where t.turn_id = e.turn_id)"
     ).fetchone()[0]
     stats.duplicate_rows = con.execute(
         "select coalesce(sum(n - 1), 0) from (select count(*) n from evoki_existing_metrics "
