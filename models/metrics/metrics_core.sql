@@ -64,20 +64,26 @@ bigrams as (
     where n_words >= 2
 ),
 
+-- the turn of the session that holds each bigram first (a hash aggregate: much cheaper than a
+-- window partitioned by bigram)
 bigram_first as (
     select
-        turn_id,
-        turn_idx,
-        min(turn_idx) over (partition by session_id, bigram) as first_idx
+        session_id,
+        bigram,
+        min(turn_idx) as first_idx
     from bigrams
+    group by session_id, bigram
 ),
 
 novelty as (
     select
-        turn_id,
-        count(*) filter (where first_idx = turn_idx)::double / count(*) as new_share
-    from bigram_first
-    group by turn_id
+        b.turn_id,
+        count(*) filter (where f.first_idx = b.turn_idx)::double / count(*) as new_share
+    from bigrams as b
+    inner join bigram_first as f
+        on f.session_id = b.session_id
+        and f.bigram = b.bigram
+    group by b.turn_id
 ),
 
 -- text-only and previous-turn inputs
