@@ -25,6 +25,7 @@ COMMANDS = {
     "ls": "list the project's nodes",
     "show": "run an ad-hoc query or preview a model",
     "lineage": "column-level lineage of MODEL.COLUMN",
+    "docs": "write the HTML report target/docs/index.html from the built database",
 }
 
 
@@ -88,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--output", choices=["table", "json"], default="table")
         if name == "lineage":
             cmd.add_argument("column", metavar="MODEL.COLUMN")
+        if name == "docs":
+            cmd.add_argument(
+                "--include-text",
+                action="store_true",
+                help="show each turn's text in the chart tooltips (private: off by default)",
+            )
     return parser
 
 
@@ -152,6 +159,10 @@ def _run_command(session: Any, args: argparse.Namespace, started: float) -> int:
         return session.show(args.inline, args.select, args.limit, args.output)
     if args.command == "lineage":
         return session.lineage(args.column)
+    if args.command == "docs":
+        from evoki_sql.docs.command import docs_command
+
+        return docs_command(session, args.include_text)
     kinds = {
         "build": {"seed", "model", "test"},
         "run": {"model"},

@@ -17,6 +17,7 @@ from typing import Any
 from evoki_sql import artifacts, hooks
 from evoki_sql.config import ProjectConfig, Target, find_project_root, load_project, load_target
 from evoki_sql.console import Console
+from evoki_sql.docs import registry as docs_registry
 from evoki_sql.errors import CompilationError, ConfigError, EvokiError
 from evoki_sql.graph import Graph
 from evoki_sql.jinja_env import RenderState, env_var
@@ -325,6 +326,7 @@ def _load_materializations(config: ProjectConfig) -> None:
     themselves with @materialization / @on_run_end)."""
     hooks.reset()
     registry.reset_project()
+    docs_registry.reset()
     for key, prefix in (("materialization-paths", "materialization"), ("hook-paths", "hook")):
         for folder in config.dirs(key):
             if folder.is_dir():

@@ -43,7 +43,11 @@ def backfill_report(ctx: RunEndContext) -> list[str] | None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     tmp.replace(path)
-    return [_summary(report, path)]
+    lines = [_summary(report, path)]
+    if report["status"] == "written":
+        docs = Path(ctx.target_path) / "docs" / "index.html"
+        lines.append(f"HTML report: python -m evoki_sql docs -t {ctx.target.name} (writes {docs})")
+    return lines
 
 
 def _writeback_result(ctx: RunEndContext) -> tuple[Any, Any] | None:

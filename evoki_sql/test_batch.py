@@ -1,0 +1,101 @@
+"""Batched pass checks of the built-in column tests.
+
+A wide model carries hundreds of not_null / accepted_range / accepted_values tests; run one by
+one, each costs a bind and a scan of the model. Here one aggregate query per model counts the
+failing rows of all of them at once (`count(*) filter (where <the test's own condition>)`).
+A test whose count is 0 passes without running its SQL; any other test, and every test that
+cannot be batched (a project macro replacing the built-in, a `where` or `limit` config, a
+templated argument) runs its own SQL as before, so failures and failing rows are reported
+exactly as without batching. If the batch query itself fails, every test of the model runs
+on its own and reports its own error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evoki_sql.jinja_env import sql_literal
+from evoki_sql.project import Manifest, Node
+
+BUILTIN_TEMPLATE = "macro:<evoki_sql>/"
+BATCHABLE = ("not_null", "accepted_range", "accepted_values")
+
+
+def failing_condition(manifest: Manifest, node: Node) -> str | None:
+    """The condition a failing row meets (as the built-in test macro writes it), or None."""
+    meta = node.test_metadata or {}
+    name = meta.get("name")
+    column = node.column_name
+    if name not in BATCHABLE or column is None:
+        return None
+    proxy = manifest.env.macro(f"test_{name}")
+    if proxy is None or not proxy._template_name.startswith(BUILTIN_TEMPLATE):
+        return None
+    if node.config.get("where") or node.config.get("limit") is not None:
+        return None
+    kwargs = dict(meta.get("kwargs") or {})
+    if any(isinstance(v, str) and ("{{" in v or "{%" in v) for v in kwargs.values()):
+        return None
+    col = f"({column})"
+    if name == "not_null":
+        return f"{col} is null"
+    if name == "accepted_range":
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        if low is None and high is None:
+            return None
+        strict = not kwargs.get("inclusive", True)
+        bounds = ["true"]
+        if low is not None:
+            bounds.append(f"{col} {'>' if strict else '>='} {low}")
+        if high is not None:
+            bounds.append(f"{col} {'<' if strict else '<='} {high}")
+        return f"{col} is not null and not ({' and '.join(bounds)})"
+    values = kwargs.get("values")
+    if not isinstance(values, list) or not values:
+        return None
+    quote = kwargs.get("quote", True)
+    listed = ", ".join(sql_literal(v) if quote else str(v) for v in values)
+    return f"{col} is not null and {col} not in ({listed})"
+
+
+class TestBatcher:
+    """Answers `passes(test)` from one aggregate query per model, computed on first use."""
+
+    def __init__(self, con: Any, manifest: Manifest, selected: list[str]) -> None:
+        self.con = con
+        self.manifest = manifest
+        self._by_model: dict[str, list[tuple[str, str]]] = {}
+        for uid in selected:
+            node = manifest.nodes[uid]
+            if node.resource_type != "test" or not node.attached_node:
+                continue
+            condition = failing_condition(manifest, node)
+            if condition is not None:
+                self._by_model.setdefault(node.attached_node, []).append((uid, condition))
+        self._verdicts: dict[str, int] = {}
+        self._done: set[str] = set()
+
+    def passes(self, node: Node) -> bool:
+        """True when the batch proved the test has no failing row; False means: run it."""
+        model = node.attached_node
+        if model is None or model not in self._by_model:
+            return False
+        if model not in self._done:
+            self._done.add(model)
+            self._count(model)
+        return self._verdicts.get(node.unique_id) == 0
+
+    def _count(self, model: str) -> None:
+        import duckdb
+
+        tests = self._by_model[model]
+        relation = self.manifest.nodes[model].relation
+        if len(tests) < 2 or relation is None:
+            return
+        counts = ",\n    ".join(f"count(*) filter (where {cond})" for _, cond in tests)
+        try:
+            row = self.con.execute(f"select\n    {counts}\nfrom {relation}").fetchone()
+        except duckdb.Error:
+            return
+        for (uid, _), count in zip(tests, row):
+            self._verdicts[uid] = int(count)
