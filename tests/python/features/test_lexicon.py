@@ -10,6 +10,7 @@ models built through the CLI on a small history.
 from __future__ import annotations
 
 import csv
+import importlib
 import math
 import os
 import random
@@ -512,8 +513,6 @@ def test_udf_result_independent_of_batching_and_order(texts: list, rnd: random.R
 
 def test_worker_processes_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
     """The split of a large call over processes changes nothing (and errors still surface)."""
-    import udfs.lexicon as lexicon_module
-
     texts = [*TEXT_POOL[:3], *(f"Text {i}: ich habe Angst, mich umzubringen." for i in range(40))]
     arr_texts = pa.array([texts[:20], texts[20:]], pa.list_(pa.string()))
     spec = [{"lexicon": a, "term": b, "weight": c, "surface": d} for a, b, c, d in ENTRIES]
@@ -526,17 +525,21 @@ def test_worker_processes_give_the_same_result(monkeypatch: pytest.MonkeyPatch) 
         ]
     )
     arr_entries = pa.array([spec, spec], pa.list_(entry_type))
-    monkeypatch.setattr(lexicon_module, "PARALLEL_MIN_TEXTS", 8)
+    # the module as it is now: an in-process build earlier in the session may have re-imported
+    # udfs.lexicon, and the worker processes pickle its functions by their current name
+    module = importlib.import_module("udfs.lexicon")
+    run_match = module.lexicon_match
+    monkeypatch.setattr(module, "PARALLEL_MIN_TEXTS", 8)
     monkeypatch.setenv("EVOKI_UDF_WORKERS", "1")
-    alone = lexicon_match(arr_texts, arr_entries)
+    alone = run_match(arr_texts, arr_entries)
     monkeypatch.setenv("EVOKI_UDF_WORKERS", "3")
-    assert lexicon_match(arr_texts, arr_entries).equals(alone)
+    assert run_match(arr_texts, arr_entries).equals(alone)
     bad = pa.array([spec[:-1] + [{**spec[-1], "weight": 2.0}]] * 2, pa.list_(entry_type))
     with pytest.raises(ValueError, match="not in"):
-        lexicon_match(arr_texts, bad)
+        run_match(arr_texts, bad)
     monkeypatch.setenv("EVOKI_UDF_WORKERS", "many")
     with pytest.raises(ValueError, match="EVOKI_UDF_WORKERS"):
-        lexicon_match(arr_texts, arr_entries)
+        run_match(arr_texts, arr_entries)
 
 
 def test_udf_null_row_and_error_is_loud() -> None:
