@@ -70,13 +70,29 @@ def session_chain(
     texts: Sequence[str | None],
 ) -> list[tuple[str, str, float]]:
     """(turn_id, hex, value) for every turn of one session, given in engine order."""
+    if len(texts) != len(turn_ids):
+        raise ValueError("hash_chain: the per-session lists differ in length")
+    return session_chain_hashed(
+        session_id, turn_ids, positions, roles, [text_hash(t) for t in texts]
+    )
+
+
+def session_chain_hashed(
+    session_id: str,
+    turn_ids: Sequence[str],
+    positions: Sequence[str | None],
+    roles: Sequence[str | None],
+    text_hashes: Sequence[str],
+) -> list[tuple[str, str, float]]:
+    """session_chain with each text already reduced to text_hash(text)."""
     n = len(turn_ids)
-    if not (len(positions) == len(roles) == len(texts) == n):
+    if not (len(positions) == len(roles) == len(text_hashes) == n):
         raise ValueError("hash_chain: the per-session lists differ in length")
     out: list[tuple[str, str, float]] = []
     prev = GENESIS
-    for turn_id, position, role, text in zip(turn_ids, positions, roles, texts):
-        prev = chain_step(prev, session_id, turn_id, position or "", role or "", text)
+    for turn_id, position, role, digest in zip(turn_ids, positions, roles, text_hashes):
+        state = "|".join((prev, session_id, turn_id, position or "", role or "", digest))
+        prev = hashlib.sha256(state.encode("utf-8")).hexdigest()
         out.append((turn_id, prev, hex_value(prev)))
     return out
 
@@ -105,5 +121,40 @@ def hash_chain(
         if sid is None or tids is None:
             raise ValueError("hash_chain: session_id and turn_ids must not be NULL")
         chain = session_chain(sid, tids, pos or [], rls or [], txt or [])
+        result.append([{"turn_id": t, "hash_state_hex": h, "hash_state": v} for t, h, v in chain])
+    return pa.array(result, type=CHAIN_TYPE)
+
+
+@udf(args=["VARCHAR"], returns="VARCHAR", vectorized="arrow")
+def text_sha256(texts: pa.Array) -> pa.Array:
+    """Per row: text_hash(text), so that a session's chain needs 64 characters per turn, not
+    its whole text (feat_hash_chain aggregates these per session)."""
+    return pa.array([text_hash(t) for t in texts.to_pylist()], type=pa.string())
+
+
+@udf(
+    args=["VARCHAR", "VARCHAR[]", "VARCHAR[]", "VARCHAR[]", "VARCHAR[]"],
+    returns="STRUCT(turn_id VARCHAR, hash_state_hex VARCHAR, hash_state DOUBLE)[]",
+    vectorized="arrow",
+)
+def hash_chain_hashed(
+    session_ids: pa.Array,
+    turn_ids: pa.Array,
+    positions: pa.Array,
+    roles: pa.Array,
+    text_hashes: pa.Array,
+) -> pa.Array:
+    """hash_chain with the texts given as text_sha256(text) (same result)."""
+    result: list[list[dict[str, object]] | None] = []
+    for sid, tids, pos, rls, digests in zip(
+        session_ids.to_pylist(),
+        turn_ids.to_pylist(),
+        positions.to_pylist(),
+        roles.to_pylist(),
+        text_hashes.to_pylist(),
+    ):
+        if sid is None or tids is None or digests is None or None in digests:
+            raise ValueError("hash_chain: session_id, turn_ids and text hashes must not be NULL")
+        chain = session_chain_hashed(sid, tids, pos or [], rls or [], digests)
         result.append([{"turn_id": t, "hash_state_hex": h, "hash_state": v} for t, h, v in chain])
     return pa.array(result, type=CHAIN_TYPE)

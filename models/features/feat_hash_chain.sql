@@ -14,8 +14,9 @@ with turns as (
         coalesce(cast(prompt_num as varchar), '') as position,
         -- role: already normalised by staging ('assistant' -> 'ai')
         role,
-        -- text: NULL already read as '' by staging; hashed as UTF-8 of its NFC form
-        text
+        -- text: NULL already read as '' by staging; SHA-256 of the UTF-8 of its NFC form, per
+        -- row, so the per-session lists below hold 64 characters per turn, not whole texts
+        text_sha256(text) as text_hash
     from {{ ref('stg_turns') }}
 ),
 
@@ -25,7 +26,7 @@ sessions as (
         list(turn_id order by turn_idx) as turn_ids,
         list(position order by turn_idx) as positions,
         list(role order by turn_idx) as roles,
-        list(text order by turn_idx) as texts
+        list(text_hash order by turn_idx) as text_hashes
     from turns
     group by session_id
 ),
@@ -33,7 +34,7 @@ sessions as (
 chained as (
     select
         session_id,
-        unnest(hash_chain(session_id, turn_ids, positions, roles, texts)) as link
+        unnest(hash_chain_hashed(session_id, turn_ids, positions, roles, text_hashes)) as link
     from sessions
 )
 
