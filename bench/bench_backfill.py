@@ -308,6 +308,7 @@ def render(
         ]
     if runs:
         lines += ["## Profile of the largest build", "", *profile(runs[-1]), ""]
+    lines += ["Peak RSS is ru_maxrss of the build process (DuckDB and the UDFs run in it).", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -319,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--incremental-size", type=int, default=None)
     parser.add_argument("--no-demo", action="store_true")
+    parser.add_argument("--no-incremental", action="store_true")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/evoki_bench"))
     parser.add_argument("--work", type=Path, default=None, help="keep the scratch folders here")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
@@ -326,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     ARGV[:] = argv if argv is not None else __import__("sys").argv[1:]
     incremental_size = args.incremental_size or max(args.sizes)
     runs: list[SizeRun] = []
+    failures: list[str] = []
     incremental = demo = None
     with tempfile.TemporaryDirectory(prefix="bench_backfill_") as tmp:
         scratch = args.work or Path(tmp)
@@ -335,11 +338,15 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
             run = SizeRun(turns)
-            run.floor = run_floor(history, work)
-            db = run_full(history, work, run)
-            runs.append(run)
-            if turns == incremental_size:
-                incremental = run_incremental(db, work)
+            try:
+                run.floor = run_floor(history, work)
+                db = run_full(history, work, run)
+                runs.append(run)
+                if turns == incremental_size and not args.no_incremental:
+                    incremental = run_incremental(db, work)
+            except SystemExit as failure:  # keep what was measured; say what failed
+                failures.append(f"{turns:,} turns: {failure}")
+                break
             if args.work is None:
                 for leftover in ("floor_history.db", "floor.duckdb"):
                     (work / leftover).unlink(missing_ok=True)
@@ -349,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
             demo_work.mkdir(parents=True)
             demo = run_demo(demo_work)
     text = render(runs, incremental, demo)
+    if failures:
+        text += "\n## Failed\n\n" + "\n".join(f"- {f.splitlines()[0]}" for f in failures) + "\n"
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -7,9 +7,10 @@
 -- m168: every turn with e non-NULL is a sample (e, z = m19_z_prox); the segment of turn j is
 -- ½ (z_{j−1} + z_j) · (e(j) − e(j−1)) / 60 when e(j−1) is non-NULL; cum_stress(t) sums the
 -- segments of turns j ≤ t with e(j−1) ≥ e(t) − 1800. Zero-length segments add exactly 0 and are
--- left out of the join, which keeps it bounded by the turns of the last 30 minutes. The sum
--- runs in turn order (list_sum over an ordered list): deterministic to the bit. No RANGE frame
--- on e (rows with equal e after t would enter as peers: look-ahead).
+-- left out. The window sum is the UDF cum_stress_window (udfs/cum_stress.py), one call row per
+-- session, adding in turn order from 0.0: deterministic to the bit and linear in the session
+-- (a turn-by-segment join was quadratic per session). No RANGE frame on e (rows with equal e
+-- after t would enter as peers: look-ahead).
 
 with turns as (
     select
@@ -82,17 +83,36 @@ segments as (
         and ts_eff > prev_eff
 ),
 
-stress as (
+turn_lists as (
     select
-        t.turn_id,
-        list_sum(list(s.seg order by s.turn_idx)) as cum_stress
-    from samples as t
-    inner join segments as s
-        on s.session_id = t.session_id
-        and s.turn_idx <= t.turn_idx
-        and s.prev_eff >= t.ts_eff - 1800.0
-    where t.ts_eff is not null
-    group by t.turn_id
+        session_id,
+        list(turn_id order by turn_idx) as turn_ids,
+        list(turn_idx order by turn_idx) as turn_idxs,
+        list(ts_eff order by turn_idx) as effs
+    from samples
+    group by session_id
+),
+
+segment_lists as (
+    select
+        session_id,
+        list(turn_idx order by turn_idx) as seg_idxs,
+        list(prev_eff order by turn_idx) as seg_prev_effs,
+        list(seg order by turn_idx) as segs
+    from segments
+    group by session_id
+),
+
+stress as (
+    -- udfs/cum_stress.py: the window sum per turn, linear in the session
+    select
+        unnest(l.turn_ids) as turn_id,
+        unnest(
+            cum_stress_window(l.turn_idxs, l.effs, g.seg_idxs, g.seg_prev_effs, g.segs)
+        ) as cum_stress
+    from turn_lists as l
+    left join segment_lists as g
+        on g.session_id = l.session_id
 ),
 
 context as (
