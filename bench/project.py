@@ -23,6 +23,7 @@ FULL_PARTS = (
     "seeds",
     "materializations",
     "hooks",
+    "demo",
 )
 
 
