@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.project import copy_project
+from bench.project import copy_project, generate_history
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -34,25 +34,8 @@ PARTS = ("pyproject.toml", "profiles.yml", "models", "macros", "udfs", "seeds")
 
 
 def ensure_history(path: Path, turns: int, sessions: int) -> None:
-    if path.exists():
-        return
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.make_history",
-            "--turns",
-            str(turns),
-            "--sessions",
-            str(sessions),
-            "--seed",
-            "1",
-            "--out",
-            str(path),
-        ],
-        cwd=ROOT,
-        check=True,
-    )
+    if not path.exists():
+        generate_history(path, turns, sessions)
 
 
 def cli(project: Path, env: dict[str, str], *args: str) -> None:

@@ -37,7 +37,7 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
-from bench.project import copy_project
+from bench.project import copy_project, generate_history
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -59,25 +59,8 @@ _CHILD = (
 
 
 def ensure_history(path: Path, turns: int, sessions: int) -> None:
-    if path.exists():
-        return
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.make_history",
-            "--turns",
-            str(turns),
-            "--sessions",
-            str(sessions),
-            "--seed",
-            "1",
-            "--out",
-            str(path),
-        ],
-        cwd=ROOT,
-        check=True,
-    )
+    if not path.exists():
+        generate_history(path, turns, sessions)
 
 
 # --- in-process stages ------------------------------------------------------------------------------

@@ -60,16 +60,21 @@ def ensure_history(cache: Path, turns: int, sessions: int, seed: int = 1) -> tup
     path = cache / f"hist_{turns}.db"
     if path.exists() and session_count(path) == sessions:
         return path, 0.0
-    cache.mkdir(parents=True, exist_ok=True)
-    args = ["--turns", str(turns), "--sessions", str(sessions), "--seed", str(seed)]
     start = time.perf_counter()
+    generate_history(path, turns, sessions, seed)
+    return path, time.perf_counter() - start
+
+
+def generate_history(path: Path, turns: int, sessions: int, seed: int = 1) -> None:
+    """Write (or overwrite) a synthetic history with bench.make_history."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    args = ["--turns", str(turns), "--sessions", str(sessions), "--seed", str(seed)]
     subprocess.run(
         [sys.executable, "-m", "bench.make_history", *args, "--out", str(path), "--force"],
         cwd=ROOT,
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    return path, time.perf_counter() - start
 
 
 @dataclass

@@ -18,7 +18,9 @@ import math
 import random
 
 import pytest
-from part1_support import ROOT, build_part1, rows
+from part1_support import build_part1, rows
+
+from prod_cli import ROOT
 
 PHRASES = [
     "",

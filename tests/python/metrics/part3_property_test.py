@@ -17,7 +17,9 @@ import random
 from pathlib import Path
 
 import pytest
-from part3_support import MODELS, ROOT, Built, build_part3
+from part3_support import MODELS, Built, build_part3
+
+from prod_cli import ROOT
 
 SEED = 20260105
 LISTS = [

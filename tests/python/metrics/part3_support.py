@@ -12,40 +12,19 @@ that the catalogue gives for fixed inputs go through the real SQL as well.
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 
 from history_db import make_history
+from prod_cli import run_prod_cli as run_cli
 
-ROOT = Path(__file__).resolve().parents[3]
 MODELS = ["metrics_grain", "metrics_trauma", "metrics_sentiment", "metrics_evolution"]
 TOL = 1e-9
 
 #: a history row: (turn_id, session_id, ts_iso, prompt_num, role, text)
 Turn = tuple[str, str, str | None, int | None, str, str]
-
-
-def run_cli(args: list[str], history: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    """`python -m evoki_sql <args>` on the prod target with the given history and DuckDB file."""
-    env = {
-        **os.environ,
-        "EVOKI_TARGET": "prod",
-        "EVOKI_HISTORY_DB": str(history),
-        "EVOKI_DUCKDB": str(out),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "evoki_sql", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 class Built:

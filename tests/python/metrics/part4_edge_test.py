@@ -10,7 +10,9 @@ import csv
 import math
 
 import pytest
-from part4_support import PART4_MODELS, ROOT, all_rows, build_part4, close
+from part4_support import PART4_MODELS, all_rows, build_part4, close
+
+from prod_cli import ROOT
 
 LONG = ("Das ist ein sehr langer Satz über Gefühle und Gedanken. " * 400)[:20000]
 

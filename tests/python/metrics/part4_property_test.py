@@ -18,10 +18,12 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from part4_support import PART4_MODELS, ROOT, all_rows, build_part4
+from part4_support import PART4_MODELS, all_rows, build_part4
 
 from udfs._text import tokens, tokens_cased
 from udfs.part4_text import is_caps, is_fragment, is_typo, part4_token_counts, token_counts
+
+from prod_cli import ROOT
 
 
 def test_examples_of_the_blocks() -> None:

@@ -14,18 +14,15 @@ changes; the Part 4 models run unchanged.
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
 
 from history_db import make_history
+from prod_cli import run_prod_cli as run_cli
 from project_copy import copy_project
 
-ROOT = Path(__file__).resolve().parents[3]
 TOL = 1e-9
 PART4_MODELS = [
     "metrics_lix",
@@ -40,27 +37,6 @@ PART4_MODELS = [
 Turn = tuple[str, str, str | None, int | None, str, str]
 #: {model: {turn_id: {column: value}}}
 Overrides = Mapping[str, Mapping[str, Mapping[str, float | int]]]
-
-
-def run_cli(
-    args: list[str], history: Path, out: Path, project: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`python -m evoki_sql <args>` on the prod target with the given history and DuckDB file."""
-    env = {
-        **os.environ,
-        "EVOKI_TARGET": "prod",
-        "EVOKI_HISTORY_DB": str(history),
-        "EVOKI_DUCKDB": str(out),
-    }
-    extra = ["--project-dir", str(project)] if project is not None else []
-    return subprocess.run(
-        [sys.executable, "-m", "evoki_sql", *args, *extra],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def _sql_value(value: float | None, sql_type: str) -> str:
