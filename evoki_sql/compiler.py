@@ -11,20 +11,48 @@ from evoki_sql.errors import CompilationError
 from evoki_sql.jinja_env import RenderState
 from evoki_sql.materializations.builtin import relation_type
 from evoki_sql.project import Manifest, Node
+from evoki_sql.relation import quote_ident
 
 _TEMPLATED = re.compile(r"\b(ref|source)\s*\(")
 
 
+PARTITIONED = "replace_partitions"
+
+
+def partition_spec(node: Node) -> tuple[str, str] | None:
+    """(partition_by, partitions) of a partitioned incremental model, else None."""
+    if node.resource_type != "model" or node.materialized in ("table", "view"):
+        return None
+    if node.config.get("incremental_strategy") != PARTITIONED:
+        return None
+    return str(node.config["partition_by"]), str(node.config["partitions"])
+
+
 class Compiler:
-    """Renders nodes for execution; `is_incremental()` looks at the database when given one."""
+    """Renders nodes for execution; `is_incremental()` looks at the database when given one.
+
+    Partitioned incremental models (incremental_strategy='replace_partitions') read their
+    partitioned parents through a temp view holding only the partitions of this run; the
+    generic data tests of such a model, when it runs in this invocation, check those
+    partitions (so do singular tests that set config(partitions_only=true)).
+    `running` names the models this invocation executes (empty for `test`).
+    """
 
     def __init__(
-        self, manifest: Manifest, con: Any | None, full_refresh: bool, target_path: Path
+        self,
+        manifest: Manifest,
+        con: Any | None,
+        full_refresh: bool,
+        target_path: Path,
+        running: set[str] | None = None,
     ) -> None:
         self.manifest = manifest
         self.con = con
         self.full_refresh = full_refresh
         self.target_path = target_path
+        self.running = running or set()
+        self._incremental: dict[str, bool] = {}
+        self._views: dict[str, dict[str, str]] = {}
         self.loader_lookup = {
             n.name: n for n in manifest.nodes.values() if n.resource_type in ("model", "seed")
         }
@@ -44,7 +72,7 @@ class Compiler:
                     f"declare it with a comment '-- depends_on: {{{{ ref('{name}') }}}}'",
                     path=node.rel_path,
                 )
-            return str(target.relation)
+            return self._ref_relation(node, target)
 
         def source(source_name: str, table: str) -> str:
             found = self.sources.get(f"{source_name}.{table}")
@@ -60,12 +88,92 @@ class Compiler:
             config=lambda *a, **k: "",
             this=node.relation,
             is_incremental=lambda: self.is_incremental(node),
+            lookup=self._lookup,
         )
 
+    def _lookup(self, schema: str, identifier: str) -> str | None:
+        if self.con is None:
+            return None
+        from evoki_sql.relation import Relation
+
+        relation = Relation(None, schema, identifier)
+        return str(relation) if relation_type(self.con, relation) is not None else None
+
     def is_incremental(self, node: Node) -> bool:
-        if node.materialized != "incremental" or self.full_refresh or self.con is None:
+        """Decided once per node: the table exists and no --full-refresh; for a partitioned
+        model also its `partitions` model's table (else the model is built whole)."""
+        known = self._incremental.get(node.unique_id)
+        if known is None:
+            known = self._decide_incremental(node)
+            self._incremental[node.unique_id] = known
+        return known
+
+    def _decide_incremental(self, node: Node) -> bool:
+        if self.full_refresh or self.con is None:
             return False
-        return relation_type(self.con, node.relation) == "table"
+        spec = partition_spec(node)
+        if node.materialized != "incremental" and spec is None:
+            return False
+        if relation_type(self.con, node.relation) != "table":
+            return False
+        if spec is None:
+            return True
+        partitions = self.loader_lookup[spec[1]].relation
+        return relation_type(self.con, partitions) == "table"
+
+    # -- partitions ----------------------------------------------------------
+    def partition_mode(self, node: Node) -> bool:
+        """True when a partitioned model runs in this invocation and rebuilds only the
+        partitions its `partitions` model lists."""
+        return (
+            node.unique_id in self.running
+            and partition_spec(node) is not None
+            and self.is_incremental(node)
+        )
+
+    def _ref_relation(self, node: Node, target: Node) -> str:
+        """What ref() renders: the relation, or the view of this run's partitions of it."""
+        spec = partition_spec(target)
+        if spec is None:
+            return str(target.relation)
+        if node.resource_type == "model":
+            filtered = self.partition_mode(node) and partition_spec(node) == spec
+        elif node.test_metadata is None and not node.config.get("partitions_only"):
+            # a singular test may ask for rows anywhere in the table: it reads it whole
+            # unless it declares config(partitions_only=true)
+            filtered = False
+        else:
+            filtered = target.unique_id in self.running and self.partition_mode(target)
+        return self._partition_view(node, target) if filtered else str(target.relation)
+
+    def _partition_view(self, node: Node, target: Node) -> str:
+        name, sql = self._view(target)
+        self._views.setdefault(node.unique_id, {})[name] = sql
+        return name
+
+    def _view(self, target: Node) -> tuple[str, str]:
+        spec = partition_spec(target)
+        assert spec is not None and target.relation is not None
+        key, partitions_name = spec
+        partitions = self.loader_lookup[partitions_name].relation
+        column = quote_ident(key)
+        name = f"temp.main.{quote_ident(target.relation.identifier + '__partitions')}"
+        sql = (
+            f"select * from {target.relation} as r where exists (select 1 from {partitions} "
+            f"as p where p.{column} is not distinct from r.{column})"
+        )
+        return name, sql
+
+    def views_for(self, node: Node) -> dict[str, str]:
+        """The partition views a node's SQL reads (created by the runner before it runs)."""
+        return dict(self._views.get(node.unique_id, {}))
+
+    def test_relation(self, model: Node) -> str:
+        """The relation the data tests of `model` check in this invocation: this run's
+        partitions when the model rebuilds only those, else the whole relation."""
+        if model.unique_id in self.running and self.partition_mode(model):
+            return self._view(model)[0]
+        return str(model.relation)
 
     # -- compile -------------------------------------------------------------
     def compile(self, node: Node) -> str:
@@ -113,7 +221,11 @@ class Compiler:
         meta = node.test_metadata or {}
         attached = self.manifest.nodes[node.attached_node or ""]
         state = self._state(node)
-        model = str(attached.relation)
+        model = (
+            self._ref_relation(node, attached)
+            if attached.resource_type == "model"
+            else str(attached.relation)
+        )
         where = node.config.get("where")
         if where:
             model = f"(select * from {model} where {where}) as dbt_subquery"

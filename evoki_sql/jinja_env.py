@@ -70,6 +70,9 @@ class RenderState:
     this: Any
     is_incremental: Callable[[], bool]
     extra: dict[str, Any] = field(default_factory=dict)
+    # (schema, identifier) -> the quoted relation when it exists in the target database;
+    # None while parsing (no database yet)
+    lookup: Callable[[str, str], str | None] | None = None
 
 
 class MacroProxy:
@@ -116,6 +119,7 @@ class ProjectEnvironment:
             exceptions=_Exceptions(),
             log=lambda *a, **k: "",
             literal=sql_literal,
+            adapter=_Adapter(self),
         )
 
     # -- macro files ---------------------------------------------------------
@@ -250,6 +254,23 @@ class ProjectEnvironment:
         raise CompilationError(
             f"var('{name}') is not defined: set it in [tool.evoki_sql.vars] or pass --vars"
         )
+
+
+class _Adapter:
+    """`adapter` in Jinja, the part of dbt's that a DuckDB project needs:
+    `adapter.get_relation(database=None, schema='main', identifier=...)` is the relation when
+    it exists in the target database, else None (always None in the parse pass)."""
+
+    def __init__(self, env: ProjectEnvironment) -> None:
+        self._env = env
+
+    def get_relation(
+        self, database: str | None = None, schema: str | None = None, identifier: str = ""
+    ) -> str | None:
+        state = self._env.state
+        if state is None or state.lookup is None:
+            return None
+        return state.lookup(schema or "main", identifier)
 
 
 def sql_literal(value: Any) -> str:

@@ -127,6 +127,7 @@ class ProjectLoader:
         self.root = config.root
         self.env = ProjectEnvironment(variables)
         self.env.env.globals["target"] = TargetProxy(target)
+        self.env.env.globals["project_fingerprint"] = _lazy_fingerprint(config, variables)
         self.nodes: dict[str, Node] = {}
         self.by_name: dict[str, str] = {}
         self.sources: dict[tuple[str, str], Node] = {}
@@ -140,9 +141,48 @@ class ProjectLoader:
         self._discover_seeds()
         self._discover_models()
         self._parse_models()
+        self._link_partitions()
         self._build_generic_tests()
         self._discover_singular_tests()
         return Manifest(self.config, self.nodes, self.env, self.by_name)
+
+    def _link_partitions(self) -> None:
+        """A partitioned incremental model (incremental_strategy='replace_partitions') needs
+        `partition_by` (a column) and `partitions` (the model listing this run's partitions);
+        it runs after that model."""
+        for node in self.nodes.values():
+            strategy = node.config.get("incremental_strategy")
+            if node.resource_type != "model" or strategy is None:
+                continue
+            if node.materialized in ("table", "view"):
+                raise ConfigError(
+                    f"incremental_strategy is set but materialized='{node.materialized}'",
+                    path=node.rel_path,
+                )
+            if strategy in ("merge", "delete+insert"):
+                continue
+            if strategy != "replace_partitions":
+                raise ConfigError(
+                    f"unknown incremental_strategy '{strategy}' (known: merge, delete+insert, "
+                    "replace_partitions)",
+                    path=node.rel_path,
+                )
+            missing = [k for k in ("partition_by", "partitions") if not node.config.get(k)]
+            if missing:
+                raise ConfigError(
+                    f"incremental_strategy='replace_partitions' needs {' and '.join(missing)} "
+                    "in config()",
+                    path=node.rel_path,
+                )
+            name = str(node.config["partitions"])
+            uid = self.by_name.get(name)
+            partitions = self.nodes.get(uid) if uid else None
+            if partitions is None or partitions.resource_type != "model":
+                raise ConfigError(f"config partitions='{name}' names no model", path=node.rel_path)
+            if partitions.unique_id == node.unique_id:
+                raise ConfigError("a model cannot list its own partitions", path=node.rel_path)
+            if partitions.unique_id not in node.depends_on:
+                node.depends_on.append(partitions.unique_id)
 
     def _load_macros(self) -> None:
         for path in _files([BUILTIN_MACROS], "*.sql"):
@@ -484,6 +524,20 @@ class ProjectLoader:
             if uid in self.nodes:
                 raise ConfigError(f"two tests are named '{name}'", path=rel)
             self.nodes[uid] = node
+
+
+def _lazy_fingerprint(config: ProjectConfig, variables: dict[str, Any]) -> Callable[[], str]:
+    """`project_fingerprint()` in Jinja (evoki_sql.fingerprint), hashed once per invocation."""
+    cache: list[str] = []
+
+    def project_fingerprint() -> str:
+        if not cache:
+            from evoki_sql.fingerprint import project_fingerprint as compute
+
+            cache.append(compute(config, variables))
+        return cache[0]
+
+    return project_fingerprint
 
 
 class TargetProxy:

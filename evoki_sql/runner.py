@@ -65,7 +65,7 @@ class Runner:
         )
 
     def run(self, order: list[str]) -> list[NodeResult]:
-        self.batcher = TestBatcher(self.con, self.manifest, order)
+        self.batcher = TestBatcher(self.con, self.manifest, order, self.compiler.test_relation)
         results: list[NodeResult] = []
         blocked: set[str] = set()
         executable = [u for u in order if self.manifest.nodes[u].resource_type != "source"]
@@ -104,6 +104,8 @@ class Runner:
             if node.resource_type == "seed":
                 return self._seed(node)
             sql = self.compiler.compile(node)
+            for view, view_sql in self.compiler.views_for(node).items():
+                self.con.execute(f"create or replace temp view {view} as {view_sql}")
             if node.resource_type == "model":
                 return self._model(node, sql)
             return self._test(node, sql)
@@ -151,6 +153,7 @@ class Runner:
             project_root=self.manifest.config.root,
             announce=self.console.info,
             progress=lambda done, total: self.console.progress(done, total, node.name),
+            incremental=self.compiler.is_incremental(node),
         )
         try:
             outcome = func(ctx)

@@ -95,11 +95,15 @@ class Session:
             self.manifest, self._target.name if self._target else "", self.config.target_path
         )
 
-    def _compile_all(self, order: list[str], full_refresh: bool) -> Any:
+    def _compile_all(
+        self, order: list[str], full_refresh: bool, running: set[str] | None = None
+    ) -> Any:
         from evoki_sql.compiler import Compiler
 
         con = self.connection()
-        compiler = Compiler(self.manifest, con, full_refresh, self.config.target_path)
+        compiler = Compiler(
+            self.manifest, con, full_refresh, self.config.target_path, running=running
+        )
         errors: list[EvokiError] = []
         for uid in order:
             node = self.manifest.nodes[uid]
@@ -149,7 +153,8 @@ class Session:
         )
         self.connection()
         compile_started = time.perf_counter()
-        compiler = self._compile_all([u for u in order], full_refresh)
+        running = {u for u in order if self.manifest.nodes[u].resource_type == "model"}
+        compiler = self._compile_all(order, full_refresh, running)
         compile_seconds = time.perf_counter() - compile_started
         counts = _count(self.manifest, order)
         self.console.info(f"Found {counts}")

@@ -12,6 +12,7 @@ on its own and reports its own error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from evoki_sql.jinja_env import sql_literal
@@ -61,9 +62,16 @@ def failing_condition(manifest: Manifest, node: Node) -> str | None:
 class TestBatcher:
     """Answers `passes(test)` from one aggregate query per model, computed on first use."""
 
-    def __init__(self, con: Any, manifest: Manifest, selected: list[str]) -> None:
+    def __init__(
+        self,
+        con: Any,
+        manifest: Manifest,
+        selected: list[str],
+        relation_of: Callable[[Node], str] = lambda n: str(n.relation),
+    ) -> None:
         self.con = con
         self.manifest = manifest
+        self.relation_of = relation_of
         self._by_model: dict[str, list[tuple[str, str]]] = {}
         for uid in selected:
             node = manifest.nodes[uid]
@@ -89,9 +97,10 @@ class TestBatcher:
         import duckdb
 
         tests = self._by_model[model]
-        relation = self.manifest.nodes[model].relation
-        if len(tests) < 2 or relation is None:
+        node = self.manifest.nodes[model]
+        if len(tests) < 2 or node.relation is None:
             return
+        relation = self.relation_of(node)
         counts = ",\n    ".join(f"count(*) filter (where {cond})" for _, cond in tests)
         try:
             row = self.con.execute(f"select\n    {counts}\nfrom {relation}").fetchone()

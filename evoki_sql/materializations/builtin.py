@@ -71,10 +71,12 @@ def _columns(con: Any, relation: str) -> list[tuple[str, str]]:
 @materialization("incremental")
 def incremental(ctx: MaterializationContext) -> MaterializationResult:
     existing = relation_type(ctx.con, ctx.relation)
-    if ctx.full_refresh or existing != "table":
+    if ctx.full_refresh or existing != "table" or not ctx.incremental:
         result = table(ctx)
         result.message = result.message.replace("created table", "created incremental")
         return result
+    if ctx.node.config.get("incremental_strategy") == "replace_partitions":
+        return replace_partitions(ctx)
     unique_key = ctx.node.config.get("unique_key")
     keys = [unique_key] if isinstance(unique_key, str) else list(unique_key or [])
     staging = Relation(None, ctx.relation.schema, ctx.relation.identifier + "__evoki_new")
@@ -113,4 +115,55 @@ def incremental(ctx: MaterializationContext) -> MaterializationResult:
         f"merged incremental model {ctx.relation}: {inserted - deleted} new, {deleted} updated",
         inserted,
         {"inserted": inserted - deleted, "updated": deleted},
+    )
+
+
+def partitions_relation(ctx: MaterializationContext) -> tuple[str, str]:
+    """(quoted partition column, relation of the model listing this run's partitions)."""
+    key = quote_ident(str(ctx.node.config["partition_by"]))
+    name = str(ctx.node.config["partitions"])
+    uid = ctx.manifest.by_name[name]
+    return key, str(ctx.manifest.nodes[uid].relation)
+
+
+def replace_partitions(ctx: MaterializationContext) -> MaterializationResult:
+    """Incremental by partition: delete every row of the partitions listed by the
+    `partitions` model, insert the model's rows (which must all belong to them). A row
+    outside those partitions stops the run: the model read something unpartitioned."""
+    key, partitions = partitions_relation(ctx)
+    staging = quote_ident(ctx.relation.identifier + "__evoki_new")
+    listed = f"exists (select 1 from {partitions} as p where p.{key} is not distinct from "
+    ctx.execute("begin transaction")
+    try:
+        ctx.execute(f"create or replace temp table {staging} as (\n{ctx.sql}\n)")
+        new_cols = _columns(ctx.con, staging)
+        old_cols = _columns(ctx.con, str(ctx.relation))
+        if [c.lower() for c, _ in new_cols] != [c.lower() for c, _ in old_cols]:
+            raise NodeFailure(
+                f"the columns of {ctx.relation} changed ({', '.join(c for c, _ in old_cols)} -> "
+                f"{', '.join(c for c, _ in new_cols)}): run with --full-refresh"
+            )
+        outside = ctx.execute(
+            f"select count(*) from {staging} as n where not {listed}n.{key})"
+        ).fetchone()[0]
+        if outside:
+            raise NodeFailure(
+                f"{outside} rows of {ctx.relation} belong to partitions ({key}) that "
+                f"{partitions} does not list: the model must read its partitioned inputs "
+                "through ref() of partitioned models"
+            )
+        row = ctx.execute(f"delete from {ctx.relation} as t where {listed}t.{key})").fetchone()
+        deleted = int(row[0]) if row else 0
+        row = ctx.execute(f"insert into {ctx.relation} by name select * from {staging}").fetchone()
+        inserted = int(row[0]) if row else 0
+        count = ctx.execute(f"select count(*) from {partitions}").fetchone()[0]
+        ctx.execute(f"drop table {staging}")
+        ctx.execute("commit")
+    except Exception:
+        ctx.con.execute("rollback")
+        raise
+    return MaterializationResult(
+        f"replaced {count} partitions of {ctx.relation}: {inserted} rows in, {deleted} out",
+        inserted,
+        {"partitions": int(count), "inserted": inserted, "deleted": deleted},
     )

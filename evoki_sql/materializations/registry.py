@@ -30,6 +30,9 @@ class MaterializationContext:
     announce: Callable[[str], None]
     progress: Callable[[int, int], None]
     executed: list[str] = field(default_factory=list)
+    # the compiler's is_incremental() for this node, decided when its SQL was rendered: the
+    # SQL and the materialization must agree on incremental vs whole
+    incremental: bool = False
 
     def execute(self, statement: str, params: list[Any] | None = None) -> Any:
         """Run a statement and remember it for target/run/."""
