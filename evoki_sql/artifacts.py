@@ -86,6 +86,8 @@ def write_run_results(results: list[Any], command: str, elapsed: float, path: Pa
 def _write(path: Path, data: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    # compact, like dbt's artifacts: the indented form takes Python's slow encoder path
+    # (about half a second for a manifest of 1,800 nodes)
+    tmp.write_text(json.dumps(data, separators=(",", ":"), default=str) + "\n", encoding="utf-8")
     tmp.replace(path)
     return path

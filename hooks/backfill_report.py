@@ -1,7 +1,8 @@
 """Run-end hook: target/METRICS_BACKFILL_REPORT.json and the closing summary of a backfill.
 
 Written after every build / run that includes the write-back model (a model materialized
-as history_writeback), whether it succeeded or not: turns seen, rows inserted / updated /
+as history_writeback), whether it succeeded or not: full or incremental build (sessions
+rebuilt; the counts then cover those sessions' turns), turns seen, rows inserted / updated /
 unchanged, orphan rows, metric values, NaN/Inf and out-of-range counts of the written-back
 table, alerts by guardian_action, time per phase and total, and the DuckDB and history paths.
 Only counts, keys of the contract and paths: never any turn text.
@@ -79,6 +80,9 @@ def _report(ctx: RunEndContext, node: Any, result: Any) -> dict[str, Any]:
             "history": stats.get("history_path") or _history_path(ctx, node),
             "report": str((Path(ctx.target_path) / REPORT_NAME).resolve()),
         },
+        "build": "full" if stats.get("sessions_rebuilt") is None else "incremental",
+        "sessions_rebuilt": stats.get("sessions_rebuilt"),
+        "turns_total": stats.get("turns_total"),
         "turns_seen": stats.get("turns_seen"),
         "rows": {
             "inserted": stats.get("inserted"),
@@ -142,6 +146,14 @@ def _value_checks(ctx: RunEndContext, contract: list[dict[str, str]]) -> dict[st
     def total(parts: list[str]) -> str:
         return " + ".join(parts) if parts else "0"
 
+    result = next(r for r in ctx.results if r.unique_id == readback.unique_id)
+    if "partitions" in (result.adapter_response or {}):
+        # an incremental build read back the sessions it rebuilt: count those
+        relation = (
+            f"(select * from {relation} as r where exists (select 1 from "
+            f"{_relation(ctx, 'stg_changed_sessions')} as c "
+            "where c.session_id is not distinct from r.session_id))"
+        )
     rows, n_nonfinite, n_out, n_missing = ctx.con.execute(
         f"select count(*), {total(nonfinite)}, {total(out_of_range)}, {total(missing)} "
         f"from {relation}"
@@ -217,8 +229,14 @@ def _summary(report: dict[str, Any], path: Path) -> str:
     )
     alerts = report["alerts_by_guardian_action"]
     vetoes = ", ".join(f"{n} {a}" for a, n in alerts.items() if a.startswith("veto_")) or "none"
+    scope = (
+        f"{report['turns_seen']:,} turns seen"
+        if report.get("sessions_rebuilt") is None
+        else f"incremental, {report['sessions_rebuilt']:,} sessions rebuilt, "
+        f"{report['turns_seen']:,} of {report['turns_total']:,} turns seen"
+    )
     return (
-        f"Backfill: {report['turns_seen']:,} turns seen; {rows['inserted']:,} rows inserted, "
+        f"Backfill: {scope}; {rows['inserted']:,} rows inserted, "
         f"{rows['updated']:,} updated, {rows['unchanged']:,} unchanged; "
         f"{rows['orphans_left_alone']} orphan rows left alone; {checked}; "
         f"{report['alerts_total']} alerts ({vetoes}), {alerts.get('warn', 0)} warn; "

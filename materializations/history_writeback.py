@@ -12,6 +12,13 @@ then written into the attached SQLite history in one transaction:
   unchanged is not rewritten, unless --full-refresh;
 - any error rolls the whole write back: the database is unchanged.
 
+Partitioned (incremental_strategy='replace_partitions', see evoki_sql/compiler.py): an
+incremental build replaces the DuckDB rows of this build's partitions (sessions) and plans
+only those rows plus the model rows of turns that have no metrics row at all; after the
+commit, the rows of those partitions are read back through a fresh read-only SQLite
+connection into `<model>__readback` for the readback model. A full build (no table yet, or
+--full-refresh) plans every row, as above.
+
 Config on the model: `history` (attach alias, default 'history'), `history_table`
 (default 'metrics'), `turns_table` (default 'turns'), `fingerprint` (the model column with
 the input fingerprint, default 'fingerprint').
@@ -20,6 +27,7 @@ the input fingerprint, default 'fingerprint').
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -27,12 +35,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from evoki_sql import materialization
 from evoki_sql.connection import attach
 from evoki_sql.errors import NodeFailure
-from evoki_sql.materializations.builtin import table
+from evoki_sql.fingerprint import project_fingerprint
+from evoki_sql.materializations.builtin import (
+    partitions_relation,
+    relation_type,
+    replace_partitions,
+    table,
+)
 from evoki_sql.materializations.registry import MaterializationContext, MaterializationResult
 
 # The hybrid shape of the history's metrics table, as the Evoki app defines it, plus the
@@ -84,7 +96,9 @@ BATCH = 5000
 class WritebackStats:
     """What the write-back did; goes into the node result and the backfill report."""
 
-    turns_seen: int = 0
+    turns_seen: int = 0  # the rows planned: every turn, or the turns of the rebuilt sessions
+    turns_total: int = 0  # rows of the model table after this build
+    sessions_rebuilt: int | None = None  # None: a full build
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -103,36 +117,8 @@ def _quote(name: str) -> str:
 
 def code_version(ctx: MaterializationContext) -> str:
     """A hash of everything that defines the numbers: models, macros, seeds, UDFs, vars and
-    the DuckDB version."""
-    root = Path(ctx.project_root)
-    digest = hashlib.sha256()
-    # what computes values: SQL, seeds (with their YAML column types), UDFs; a model's YAML
-    # holds descriptions and data tests, so editing it does not rewrite the history
-    suffixes = {
-        "model-paths": (".sql",),
-        "macro-paths": (".sql",),
-        "seed-paths": (".csv", ".yml", ".yaml"),
-        "udf-paths": (".py",),
-    }
-    files = sorted(
-        {
-            p
-            for key, kinds in suffixes.items()
-            for folder in ctx.manifest.config.dirs(key)
-            if folder.is_dir()
-            for p in folder.rglob("*")
-            if p.is_file() and p.suffix in kinds and "__pycache__" not in p.parts
-        }
-    )
-    for path in files:
-        digest.update(path.relative_to(root).as_posix().encode("utf-8"))
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    digest.update(repr(sorted(ctx.manifest.env.variables.items())).encode("utf-8"))
-    # the engine formats the numbers (double -> text) and runs the functions
-    digest.update(f"duckdb {duckdb.__version__}".encode())
-    return digest.hexdigest()
+    the DuckDB version (evoki_sql.fingerprint)."""
+    return project_fingerprint(ctx.manifest.config, ctx.manifest.env.variables)
 
 
 def metric_id_for(turn_id: str) -> str:
@@ -210,9 +196,19 @@ class HistoryWriter:
         self.con.close()
 
 
+def partitioned_run(ctx: MaterializationContext) -> bool:
+    """True when this build replaces only the partitions its `partitions` model lists."""
+    return (
+        ctx.node.config.get("incremental_strategy") == "replace_partitions"
+        and ctx.incremental
+        and relation_type(ctx.con, ctx.relation) == "table"
+    )
+
+
 @materialization("history_writeback")
 def history_writeback(ctx: MaterializationContext) -> MaterializationResult:
-    built = table(ctx)
+    partitioned = partitioned_run(ctx)
+    built = replace_partitions(ctx) if partitioned else table(ctx)
     config = ctx.node.config
     alias = str(config.get("history", "history"))
     attachment = next((a for a in ctx.target.attach if a.alias == alias), None)
@@ -233,7 +229,7 @@ def history_writeback(ctx: MaterializationContext) -> MaterializationResult:
         writer.begin()
         try:
             columns = writer.ensure_shape(stats)
-            _write(ctx, writer, columns, version, stats)
+            _write(ctx, writer, columns, version, stats, partitioned)
             writer.commit()
         except BaseException:
             writer.rollback()
@@ -242,9 +238,13 @@ def history_writeback(ctx: MaterializationContext) -> MaterializationResult:
             writer.close()
     finally:
         attach(ctx.con, attachment)
+    if partitioned:
+        _read_back_partitions(ctx, attachment.path, writer.table)
+        stats.sessions_rebuilt = int((built.adapter_response or {}).get("partitions", 0))
+    stats.turns_total = ctx.con.execute(f"select count(*) from {ctx.relation}").fetchone()[0]
     stats.seconds = time.perf_counter() - started
     return MaterializationResult(
-        f"wrote {stats.inserted + stats.updated} of {built.rows_affected} turns into "
+        f"wrote {stats.inserted + stats.updated} of {stats.turns_seen} turns into "
         f"{alias}.{writer.table} "
         f"({stats.inserted} new, {stats.updated} updated, {stats.unchanged} unchanged, "
         f"{stats.orphans} orphan rows left)",
@@ -259,6 +259,7 @@ def _write(
     columns: dict[str, Any],
     version: str,
     stats: WritebackStats,
+    partitioned: bool = False,
 ) -> None:
     """Plan on keys only (turn, fingerprint, existing row), then stream the model's rows in
     its table order, BATCH rows at a time, into the open SQLite transaction. Memory stays
@@ -272,7 +273,7 @@ def _write(
     written = [c for c in WRITTEN if c in model_cols and c in columns]
     _register_existing(con, writer)
     try:
-        _plan(ctx, writer, written, fp_col, version, stats)
+        _plan(ctx, writer, written, fp_col, version, stats, partitioned)
         _stream(ctx, writer, columns, written, stats)
     finally:
         con.unregister("evoki_existing_metrics")
@@ -302,8 +303,10 @@ def _plan(
     fp_col: str,
     version: str,
     stats: WritebackStats,
+    partitioned: bool = False,
 ) -> None:
-    """evoki_writeback_plan: one row per (model row, existing row of its turn), keys only."""
+    """evoki_writeback_plan: one row per (model row, existing row of its turn), keys only.
+    Partitioned: the rows of this build's partitions and of turns without any stored row."""
     con = ctx.con
     turns_table = str(ctx.node.config.get("turns_table", "turns"))
     # inside SQLite, on the writer's own connection (the history is detached from DuckDB)
@@ -326,6 +329,14 @@ def _plan(
         if ctx.full_refresh
         else "e.fingerprint is distinct from p.evoki_fp or e.metric_id is null"
     )
+    scope = ""
+    if partitioned:
+        key, partitions = partitions_relation(ctx)
+        scope = (
+            f"where exists (select 1 from {partitions} as c where c.{key} is not distinct from "
+            f"m.{key}) or not exists (select 1 from evoki_existing_metrics as x "
+            "where x.turn_id = m.turn_id)"
+        )
     con.execute(
         f"""
         create or replace temp table evoki_writeback_plan as
@@ -336,6 +347,7 @@ def _plan(
                 sha256(? || chr(31) || m.{_quote(fp_col)} || chr(31) || sha256({content}))
                     as evoki_fp
             from {ctx.relation} as m
+            {scope}
         )
         select
             p.model_row,
@@ -363,8 +375,9 @@ def _stream(
     stats: WritebackStats,
 ) -> None:
     con = ctx.con
-    total, last_row = con.execute(
-        "select count(*) filter (to_write), coalesce(max(model_row), -1) from evoki_writeback_plan"
+    total, first_row, last_row = con.execute(
+        "select count(*) filter (to_write), coalesce(min(model_row), 0), "
+        "coalesce(max(model_row), -1) from evoki_writeback_plan"
     ).fetchone()
     ctx.progress(0, total)
     set_list = ", ".join(f"{_quote(c)} = ?" for c in written)
@@ -385,7 +398,7 @@ def _stream(
     now = stats.calculated_at
     created = (now,) if "created_at" in columns else ()
     done = 0
-    for low in range(0, last_row + 1, BATCH):
+    for low in range(first_row - first_row % BATCH, last_row + 1, BATCH):
         high = low + BATCH
         plan = con.execute(
             "select model_row, turn_id, evoki_fp, row_id from evoki_writeback_plan "
@@ -417,3 +430,57 @@ def _stream(
             stats.inserted += len(inserts)
         done += len(plan)
         ctx.progress(done, total)
+
+
+def _read_back_partitions(ctx: MaterializationContext, path: Path, table_name: str) -> None:
+    """`<model>__readback`: the stored rows of this build's partitions, read after the commit
+    through a fresh read-only connection (by the turn index, not a scan of the whole table),
+    typed as DuckDB's sqlite scanner types the table."""
+    import pyarrow as pa
+
+    key, partitions = partitions_relation(ctx)
+    turn_ids = [
+        r[0]
+        for r in ctx.con.execute(
+            f"select turn_id from {ctx.relation} as m where exists (select 1 from {partitions} "
+            f"as c where c.{key} is not distinct from m.{key})"
+        ).fetchall()
+    ]
+    alias = str(ctx.node.config.get("history", "history"))
+    described = ctx.con.execute(f"describe {_quote(alias)}.main.{_quote(table_name)}").fetchall()
+    names = [r[0] for r in described]
+    arrow_types = {
+        "DOUBLE": pa.float64(),
+        "VARCHAR": pa.string(),
+        "BIGINT": pa.int64(),
+        "BOOLEAN": pa.bool_(),
+    }
+    reader = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = reader.execute(
+            f"select {', '.join(map(_quote, names))} from {_quote(table_name)} "
+            "where turn_id in (select value from json_each(?))",
+            [json.dumps(turn_ids)],
+        ).fetchall()
+    finally:
+        reader.close()
+    arrays = {}
+    for index, (name, duck_type, *_rest) in enumerate(described):
+        arrow_type = arrow_types.get(str(duck_type))
+        if arrow_type is None:
+            raise NodeFailure(f"column {name} of {table_name} has a type the readback cannot map")
+        try:
+            arrays[name] = pa.array([r[index] for r in rows], arrow_type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            raise NodeFailure(
+                f"column {name} of {table_name} holds a value that is not {duck_type}"
+            ) from None
+    readback = ctx.relation.identifier + "__readback"
+    ctx.con.register("evoki_readback_rows", pa.table(arrays))
+    try:
+        ctx.execute(
+            f"create or replace table {_quote(ctx.relation.schema)}.{_quote(readback)} as "
+            "select * from evoki_readback_rows"
+        )
+    finally:
+        ctx.con.unregister("evoki_readback_rows")

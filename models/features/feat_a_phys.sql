@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['features', 'phase2', 'physics']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['features', 'phase2', 'physics'],
+) }}
 
 -- The per-session physics pass, udf:a_phys: one call row per session holding the session's
 -- turns (turn_idx, packed embedding, role, phase-1 flags); the UDF puts them in turn order and

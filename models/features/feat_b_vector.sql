@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['features', 'phase1']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['features', 'phase1'],
+) }}
 
 -- The per-turn B-vector of ENGINE §4 (C-14):
 --   B_d     = lex_sum(list_d, text) / W_d    distinct matched keywords (ENGINE §2.4 matcher)

@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['features', 'phase1']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['features', 'phase1'],
+) }}
 
 -- ctx_break (METRICS.md P2.4, input of m36_rule_conflict and m47_focus_stability): topic
 -- break of a turn against the immediately previous turn of its session (any role),

@@ -1,4 +1,10 @@
-{{ config(materialized='view', tags=['features', 'phase3', 'physics']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['features', 'phase3', 'physics'],
+) }}
 
 -- The embedding context cosines of METRICS P-5 (udf:emb_context: m142, m156, m157, m159 and the
 -- topic shift of m133) and m114 (udf:embedding), per turn. They are computed by the per-session

@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['features', 'phase1', 'physics']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['features', 'phase1', 'physics'],
+) }}
 
 -- emb(text), the hashed character-n-gram embedding of ENGINE §3.2, one row per turn, stored
 -- sparse: the non-zero entries of the 1024-dimensional integer vector, packed in one BLOB.

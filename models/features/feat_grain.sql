@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['features', 'phase1']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['features', 'phase1'],
+) }}
 
 -- m98_grain_sentiment (METRICS.md m98), computed by udf:grain: the variance of the
 -- per-sentence positive share P/(P+N) over the sentence lists sent_pos / sent_neg (P3.1),

@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['features', 'phase1']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['features', 'phase1'],
+) }}
 
 -- m113_hash_state (METRICS.md m113): the per-session SHA-256 state chain, computed by
 -- udf:hash_chain over each whole session in engine order (ENGINE §0). One UDF row is one

@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['features', 'phase1']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['features', 'phase1'],
+) }}
 
 -- The hazard score of ENGINE §2.7 (the history column m151_hazard) and the B_past pattern
 -- scan of ENGINE §2.6, one row per turn of stg_turns, any role.

@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['features', 'phase1']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['features', 'phase1'],
+) }}
 
 -- The lexicon matcher of ENGINE §2.4 (udf lexicon_match, udfs/lexicon.py) as a long table:
 -- one row per turn and list with at least one hit (a missing row means zero hits; the
@@ -94,6 +100,7 @@ matched as (
 per_turn as (
     select
         t.turn_id,
+        t.session_id,
         m.r.n_words as n_words,
         m.r.lexica as lexica
     from {{ ref('stg_turns') }} as t
@@ -111,6 +118,7 @@ per_turn as (
 hits as (
     select
         turn_id,
+        session_id,
         n_words,
         unnest(lexica, recursive := true)
     from per_turn
@@ -119,6 +127,8 @@ hits as (
 select
     -- the turn (stg_turns.turn_id)
     turn_id,
+    -- its session (the partition key of incremental builds)
+    session_id,
     -- the list: a lexika lexicon with match_kind 'token' or a B-vector dimension (B_life ...)
     lexicon,
     -- lex_hits: accepted occurrences, >= 1 here (a variant's hit counts for its base term)

@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['features', 'phase1']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['features', 'phase1'],
+) }}
 
 -- Text primitives of ENGINE §1.1, one row per turn of stg_turns (any role).
 -- Every expression comes from macros/text.sql, whose output is identical to the Python
@@ -10,6 +16,7 @@
 with turns as (
     select
         turn_id,
+        session_id,
         text,
         {{ text_is_plain('text') }} as is_plain
     from {{ ref('stg_turns') }}
@@ -18,6 +25,7 @@ with turns as (
 normalised as (
     select
         turn_id,
+        session_id,
         is_plain,
         case when is_plain then text else {{ text_nfc('text') }} end as text_nfc,
         case
@@ -31,6 +39,7 @@ normalised as (
 listed as (
     select
         turn_id,
+        session_id,
         is_plain,
         text_nfc,
         text_norm,
@@ -52,6 +61,8 @@ listed as (
 select
     -- the turn (stg_turns.turn_id)
     turn_id,
+    -- its session (the partition key of incremental builds)
+    session_id,
     -- nfc(text): Unicode NFC of the text ('' for NULL text)
     text_nfc,
     -- norm(text): lower(nfc(text)) with U+0130 read as I (Python str.lower, final sigma included)

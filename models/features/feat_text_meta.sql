@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['features', 'phase1']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['features', 'phase1'],
+) }}
 
 -- m147_meta_32 (METRICS.md m147), computed by udf:text_meta: statement consistency,
 -- max(0, 1 - 0.2 c) where c counts sentence pairs i < j whose later sentence contains the

@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['features', 'phase1', 'sentiment']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['features', 'phase1', 'sentiment'],
+) }}
 
 -- METRICS.md P3.2: the Schema-B valence / arousal / dominance features (engine columns, phase 1,
 -- any role), read by m76-m95 and m100 (metrics_sentiment):

@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase6', 'part4', 'guardian']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase6', 'part4', 'guardian'],
+) }}
 
 -- Phase 6, last step: the guardian engine columns of ENGINE §4 and §6, one row per turn of
 -- stg_turns, any role (C-21).

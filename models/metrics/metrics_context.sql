@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase6', 'part4']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase6', 'part4'],
+) }}
 
 -- Phase 6 of METRICS.md Part 4: context m162-m167 and the cumulative stress integral m168.
 -- One row per turn of stg_turns. Timestamps as in P-3: ts = stg_turns.ts_epoch (UTC epoch

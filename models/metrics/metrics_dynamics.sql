@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase6', 'part4']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase6', 'part4'],
+) }}
 
 -- Phase 6 of METRICS.md Part 4: text analytics m117-m121, dynamics m122-m130, chronos
 -- m131-m134, meta-cognition m135-m140 and m145-m150, system health m141, m143, m144.

@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase6', 'evolution']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase6', 'evolution'],
+) }}
 
 -- Phase 6 of METRICS.md Part 3: the evolution family m71-m75 (Schema A), one row per turn of
 -- stg_turns, any role. Inputs: m15_affekt_a and m2_PCI (metrics_core, phase 2), m38_soul_integrity

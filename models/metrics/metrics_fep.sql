@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase5']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase5'],
+) }}
 
 -- Phase 5 of METRICS.md Part 2: m56-m70 (Andromatik drive, FEP, token economy), one row per
 -- turn of stg_turns. Canonical inputs (P2.2): A = m15_affekt_a, PCI = m2_PCI, ZLF = m6_ZLF,

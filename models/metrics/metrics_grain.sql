@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase1', 'grain']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase1', 'grain'],
+) }}
 
 -- Phase 1 of METRICS.md Part 3: the grain family m96-m99, text only, every turn, any role.
 --   m96 = 0.5 if n_words = 0 else mean over tokens of min(1, len(token) / 12)

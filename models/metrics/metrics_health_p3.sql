@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase3', 'part4']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase3', 'part4'],
+) }}
 
 -- Phase 3 (3b CONTEXT) of METRICS.md Part 4: m142_rag_align, alignment of the turn with its
 -- retrieved context. The value is computed by udf:emb_context (METRICS P-5) in the feature

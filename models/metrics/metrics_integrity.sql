@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase6']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase6'],
+) }}
 
 -- Phase 6 of METRICS.md Part 2: m36-m55 (integrity and hypermetrics incl. the dyad), one row
 -- per turn of stg_turns. Canonical inputs (P2.2): A = m15_affekt_a, PCI = m2_PCI, coh = m5_coh,

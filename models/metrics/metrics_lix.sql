@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase1', 'part4']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase1', 'part4'],
+) }}
 
 -- Phase 1 (ANALYSIS) of METRICS.md Part 4: m116_lix, the LIX readability index, from the
 -- engine tokens and sentences (C-01/C-02). One row per turn of stg_turns; text only, any role.

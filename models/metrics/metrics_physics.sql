@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase3']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase3'],
+) }}
 
 -- Phase 3 of METRICS.md Part 1: m21-m27 and m33-m35, one row per turn of stg_turns. Every
 -- input comes from phase 2 (metrics_core) or from the text features (n_words of feat_text).

@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase5', 'sentiment']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase5', 'sentiment'],
+) }}
 
 -- Phase 5 of METRICS.md Part 3: m76-m95 and m100, one row per turn of stg_turns, any role.
 -- v, a, d = sent_valence, sent_arousal, sent_dominance of feat_vad (P3.2, each in [0, 1],

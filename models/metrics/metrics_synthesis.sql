@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase6', 'part4']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase6', 'part4'],
+) }}
 
 -- Phase 6 of METRICS.md Part 4: synthesis m151-m160 and the executive gate m161. One row per
 -- turn of stg_turns. m156, m157, m159 come from udf:emb_context (METRICS P-5) in the feature

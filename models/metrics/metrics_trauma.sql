@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase4', 'trauma']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase4', 'trauma'],
+) }}
 
 -- Phase 4 (TRAUMA_FULL) of METRICS.md Part 3: m101-m115, one row per turn of stg_turns, any role.
 -- m101/m102 are the hoisted phase-1 pre-scan values, copied from trauma_prescan (ENGINE §5).

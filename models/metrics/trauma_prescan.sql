@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase1', 'trauma']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase1', 'trauma'],
+) }}
 
 -- The phase-3a trauma pre-scan hoisted into phase 1 (ENGINE §5, METRICS m101 / m102): the
 -- final values of m101_t_panic and m102_t_disso (the trauma family of phase 4 copies them),

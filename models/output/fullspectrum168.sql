@@ -1,4 +1,10 @@
-{{ config(materialized='history_writeback', tags=['output']) }}
+{{ config(
+    materialized='history_writeback',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['output'],
+) }}
 
 -- FullSpectrum168: one row per turn with all 168 contract metrics, written back into the
 -- history's `metrics` table by the history_writeback materialization (one transaction,

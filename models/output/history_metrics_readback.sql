@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['output', 'readback']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['output', 'readback'],
+) }}
 
 -- depends_on: {{ ref('fullspectrum168') }}
 -- The history's metrics table read back through the attached database after the write-back,
@@ -7,6 +13,8 @@
 -- typed column per contract key, so the data tests (models/output/history_metrics_readback.yml,
 -- one range test per metric) read columns instead of re-parsing JSON 168 times.
 -- A row whose metrics_json is not valid JSON keeps NULL metric columns and json_valid = false.
+-- Partitioned by session like the metric models: an incremental build re-reads the rows of
+-- the sessions it rebuilt.
 
 with written as (
     select
@@ -25,12 +33,18 @@ with written as (
         m.is_alert,
         m.guardian_action,
         m.input_fingerprint
+    {% if is_incremental() %}
+    -- an incremental build: the stored rows of this build's sessions, which the write-back
+    -- read back after its commit through a fresh read-only SQLite connection
+    from {{ this.schema }}.fullspectrum168__readback as m
+    {% else %}
     from {{ source('history', 'metrics') }} as m
     where exists (
         select 1
         from {{ source('history', 'turns') }} as t
         where t.turn_id = m.turn_id
     )
+    {% endif %}
 ),
 
 parsed as (

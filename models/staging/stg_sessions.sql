@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['staging']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['staging'],
+) }}
 
 -- One row per session that has turns or a row in `sessions`. Sessions that only the
 -- turns name (missing from `sessions`) are kept, flagged by in_sessions_table = false.
@@ -22,7 +28,14 @@ from_sessions as (
         date_ymd,
         source_root,
         created_at
-    from {{ source('history', 'sessions') }}
+    from {{ source('history', 'sessions') }} as s
+    {% if is_incremental() %}
+    where exists (
+        select 1
+        from {{ ref('stg_changed_sessions') }} as c
+        where c.session_id is not distinct from s.session_id
+    )
+    {% endif %}
 )
 
 select

@@ -1,9 +1,16 @@
-{{ config(materialized='table', tags=['staging']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['staging'],
+) }}
 
 -- One row per turn, in the catalogue's turn order (ENGINE §0): within a session by
 -- prompt_num ascending (NULL last), ties by turn_id. Role 'assistant' is read as 'ai',
 -- NULL text as ''. Timestamps: ISO-8601, zone-less = UTC, unparseable or empty = NULL
--- (METRICS P-3); they never reorder turns.
+-- (METRICS P-3); they never reorder turns. Partitioned by session: an incremental build
+-- rebuilds the sessions stg_changed_sessions lists.
 
 with turns as (
     select
@@ -22,6 +29,14 @@ with turns as (
     from {{ source('history', 'turns') }} as t
     left join {{ source('history', 'sessions') }} as s
         on s.session_id = t.session_id
+    {% if is_incremental() %}
+    -- an incremental build reads the turns of this build's sessions only
+    where exists (
+        select 1
+        from {{ ref('stg_changed_sessions') }} as c
+        where c.session_id is not distinct from t.session_id
+    )
+    {% endif %}
 ),
 
 ordered as (

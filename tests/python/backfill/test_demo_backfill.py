@@ -6,7 +6,8 @@ critical columns equal to their JSON values, is_alert iff a veto, calculated_at 
 the future); the orphan row is left alone byte for byte; old rows keep their metric_id and new
 ones get the deterministic fs168- id; sessions and turns are not touched; the backfill report
 counts what happened and holds no turn text (nor does the output); a second `build` without a
-change rewrites nothing, not even calculated_at.
+change rebuilds no session (incremental, 0 turns seen) and rewrites nothing, not even
+calculated_at.
 """
 
 from __future__ import annotations
@@ -178,8 +179,15 @@ def test_no_turn_text_in_the_report_or_the_output(demo: DemoBackfill) -> None:
 def test_second_build_without_changes_rewrites_nothing(demo: DemoBackfill) -> None:
     code, output = demo.second
     assert code == 0, output[-3000:]
-    rows = demo.second_report["rows"]
-    assert (rows["inserted"], rows["updated"], rows["unchanged"]) == (0, 0, DEMO_TURNS)
+    report = demo.second_report
+    assert (report["build"], report["sessions_rebuilt"], report["turns_seen"]) == (
+        "incremental",
+        0,
+        0,
+    )
+    assert report["turns_total"] == DEMO_TURNS
+    rows = report["rows"]
+    assert (rows["inserted"], rows["updated"], rows["unchanged"]) == (0, 0, 0)
     assert rows["orphans_left_alone"] == 1
     assert demo.second_dump == demo.first_dump  # every table, calculated_at included
     assert demo.second_bytes == demo.first_bytes  # not a page of the file written

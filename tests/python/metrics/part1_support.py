@@ -32,7 +32,7 @@ def build_part1(tmp: Path, turns: Iterable[Turn]) -> duckdb.DuckDBPyConnection:
     result = run_cli(["build", "-s", *[f"+{m}" for m in MODELS]], history, out)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     for model in MODELS:  # the models were built and their YAML data tests ran
-        assert f" OK created table model main.{model} " in result.stdout
+        assert f" OK created incremental model main.{model} " in result.stdout
         assert f" PASS not_null_{model}_m" in result.stdout
     return duckdb.connect(str(out), read_only=True)
 

@@ -62,8 +62,9 @@ class Built:
             con.close()
 
     def rerun(self, models: list[str]) -> str:
-        """`run -s <models>` (no parents), asserting success; returns the CLI output."""
-        result = run_cli(["run", "-s", *models], self.history, self.out)
+        """`run --full-refresh -s <models>` (no parents, every session), asserting success;
+        returns the CLI output."""
+        result = run_cli(["run", "--full-refresh", "-s", *models], self.history, self.out)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
         return result.stdout
 
@@ -78,7 +79,7 @@ def build_part3(tmp: Path, turns: Iterable[Turn], models: list[str] | None = Non
     result = run_cli(["build", "-s", *[f"+{m}" for m in models]], history, out)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     for model in models:  # the model was built and its YAML data tests ran and passed
-        assert f" OK created table model main.{model} " in result.stdout
+        assert f" OK created incremental model main.{model} " in result.stdout
         assert f" PASS not_null_{model}_turn_id " in result.stdout
         assert f" PASS accepted_range_{model}_m" in result.stdout
     assert " FAIL " not in result.stdout and " ERROR " not in result.stdout

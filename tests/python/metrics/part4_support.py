@@ -102,7 +102,7 @@ def build_part4(
     result = run_cli(["build", "-s", *[f"+{m}" for m in models]], history, out, project)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-4000:]
     for model in models:  # built, and its YAML data tests ran
-        assert f" OK created table model main.{model} " in result.stdout
+        assert f" OK created incremental model main.{model} " in result.stdout
         assert f" PASS not_null_{model}_turn_id " in result.stdout
     return duckdb.connect(str(out), read_only=True)
 
