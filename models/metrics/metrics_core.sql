@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['metrics', 'phase2']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    partition_by='session_id',
+    partitions='stg_changed_sessions',
+    tags=['metrics', 'phase2'],
+) }}
 
 -- Phase 2 (CORE) of METRICS.md Part 1: m1-m20, the A_Phys slots m28-m32 and the engine column
 -- effective_A, one row per turn of stg_turns. Topological order inside the phase (Part 1
@@ -8,6 +14,13 @@
 -- prev_same_role = the latest earlier turn of the same role (m1, m7, m17). Nothing looks ahead.
 -- No rounding (P1-20). Every feature is left-joined, so a missing feature row shows up as a NULL
 -- that the not_null tests report, never as a silently dropped turn.
+-- Cost notes (list work dominates this model; every value is the same as with the plain
+-- list_distinct/list_intersect forms): set sizes and overlaps are counted with list_filter,
+-- list_contains and list_position (p1_n_distinct, p1_n_common), several times cheaper on short
+-- token lists; the previous turns' tokens are joined by stg_turns.prev_turn_id /
+-- prev_same_role_turn_id instead of lagged through a window over the wide rows; m3's bigrams are
+-- (token, token) column pairs grouped under an integer session key, and m3 joins the narrow
+-- finished rows last; m18's entropy is the batch-vectorized udfs/core_entropy.py.
 
 with turns as (
     select
@@ -20,11 +33,16 @@ with turns as (
         x.text_nfc,
         x.text_norm,
         x.tokens,
-        list_distinct(x.tokens) as token_set,
         x.sentence_tokens,
         x.n_words,
         x.n_unique,
         x.n_sent,
+        -- tokens of the previous turn, any role (m2 integration); NULL on the first turn
+        prev_any.tokens as prev_tokens,
+        -- tokens and distinct-token count of the previous same-role turn (m7 rep_same); NULL on
+        -- the first turn of its role
+        prev_same.tokens as prev_same_role_tokens,
+        prev_same.n_unique as prev_same_role_n_unique,
         w.lex_Emotion_pos_sum_occ + w.lex_Emotion_neg_sum_occ as emo_occ,
         w.lex_S_self_max as s_self,
         w.lex_X_exist_max as x_exist_max,
@@ -40,6 +58,10 @@ with turns as (
     from {{ ref('stg_turns') }} as t
     left join {{ ref('feat_text') }} as x
         on x.turn_id = t.turn_id
+    left join {{ ref('feat_text') }} as prev_any
+        on prev_any.turn_id = t.prev_turn_id
+    left join {{ ref('feat_text') }} as prev_same
+        on prev_same.turn_id = t.prev_same_role_turn_id
     left join {{ ref('feat_lexicon_wide') }} as w
         on w.turn_id = t.turn_id
     left join {{ ref('feat_hazard') }} as h
@@ -48,71 +70,116 @@ with turns as (
         on p.turn_id = t.turn_id
 ),
 
--- m3: distinct bigrams per turn (whole token list); a bigram is new iff the first turn of the
--- session that holds it is this turn. Tokens never contain a space, so 'a b' is unambiguous.
+-- m3: an integer key per session, so the bigram aggregates below hash and compare an integer
+-- instead of the session_id string
+session_keys as (
+    select
+        session_id,
+        row_number() over (order by session_id) as session_key
+    from (select distinct session_id from {{ ref('stg_turns') }})
+),
+
+-- m3: every bigram occurrence of a turn (whole token list) as the pair (first, second); the pair
+-- is the bigram string 'first second' of the spec (tokens never contain a space). Read straight
+-- from the inputs, so the wide `turns` rows are not materialised for a second reader.
 bigrams as (
     select
-        turn_id,
-        session_id,
+        k.session_key,
+        t.turn_idx,
+        unnest(x.tokens[1:x.n_words - 1]) as first_token,
+        unnest(x.tokens[2:x.n_words]) as second_token
+    from {{ ref('stg_turns') }} as t
+    inner join {{ ref('feat_text') }} as x
+        on x.turn_id = t.turn_id
+    inner join session_keys as k
+        on k.session_id = t.session_id
+    where x.n_words >= 2
+),
+
+-- the distinct bigrams of each turn
+turn_bigrams as (
+    select distinct
+        session_key,
         turn_idx,
-        unnest(
-            list_distinct(
-                list_transform(range(1, n_words), lambda i: tokens[i] || ' ' || tokens[i + 1])
-            )
-        ) as bigram
-    from turns
-    where n_words >= 2
+        first_token,
+        second_token
+    from bigrams
 ),
 
 -- the turn of the session that holds each bigram first (a hash aggregate: much cheaper than a
 -- window partitioned by bigram)
 bigram_first as (
     select
-        session_id,
-        bigram,
+        session_key,
+        first_token,
+        second_token,
         min(turn_idx) as first_idx
-    from bigrams
-    group by session_id, bigram
+    from turn_bigrams
+    group by session_key, first_token, second_token
 ),
 
+-- per turn: how many of its distinct bigrams are new (first held by this turn)
+bigram_new as (
+    select
+        session_key,
+        first_idx as turn_idx,
+        count(*) as n_new
+    from bigram_first
+    group by session_key, first_idx
+),
+
+-- per turn: the number of its distinct bigrams
+bigram_count as (
+    select
+        session_key,
+        turn_idx,
+        count(*) as n_bigrams
+    from turn_bigrams
+    group by session_key, turn_idx
+),
+
+-- per turn: the share of new distinct bigrams (a turn without new bigrams has none in bigram_new)
 novelty as (
     select
-        b.turn_id,
-        count(*) filter (where f.first_idx = b.turn_idx)::double / count(*) as new_share
-    from bigrams as b
-    inner join bigram_first as f
-        on f.session_id = b.session_id
-        and f.bigram = b.bigram
-    group by b.turn_id
+        k.session_id,
+        c.turn_idx,
+        coalesce(n.n_new, 0)::double / c.n_bigrams as new_share
+    from bigram_count as c
+    inner join session_keys as k
+        on k.session_key = c.session_key
+    left join bigram_new as n
+        on n.session_key = c.session_key
+        and n.turn_idx = c.turn_idx
 ),
 
 -- text-only and previous-turn inputs
 shaped as (
     select
         t.*,
-        n.new_share,
         -- tokens per sentence (each >= 1)
         list_transform(t.sentence_tokens, lambda s: len(s)) as sent_len,
         -- distinct tokens per sentence (m5)
-        list_transform(t.sentence_tokens, lambda s: list_distinct(s)) as sent_sets,
+        list_transform(t.sentence_tokens, lambda s: {{ p1_n_distinct('s') }}) as sent_n_distinct,
+        -- distinct tokens shared by consecutive sentences i and i + 1 (m5)
+        list_transform(
+            range(1, t.n_sent),
+            lambda i: {{ p1_n_common('t.sentence_tokens[i]', 't.sentence_tokens[i + 1]') }}
+        ) as sent_n_common,
         -- break markers of m4 in nfc(text): "...", "--", em dash, "()", two spaces
         {{ p1_count('t.text_nfc', '...') }}
         + {{ p1_count('t.text_nfc', '--') }}
         + {{ p1_count('t.text_nfc', '—') }}
         + {{ p1_count('t.text_nfc', '()') }}
         + {{ p1_count('t.text_nfc', '  ') }} as breaks,
-        -- token set of the previous turn, any role (m2 integration); NULL on the first turn
-        lag(t.token_set) over w_session as prev_token_set,
-        -- token set of the previous same-role turn (m7 rep_same); NULL on the first of its role
-        lag(t.token_set) over w_role as prev_same_role_token_set,
-        -- Shannon entropy of the code points of norm(text) (m18, udfs/part1_entropy.py)
-        part1_char_entropy(t.text_norm) as char_entropy
+        -- distinct tokens shared with the previous turn, any role (m2); 0 on the first turn
+        {{ p1_n_common('t.tokens', 't.prev_tokens') }} as n_common_prev,
+        -- distinct tokens shared with the previous same-role turn (m7 rep_same); 0 on the first
+        -- turn of its role (rep_same reads prev_same_role_tokens is null there)
+        {{ p1_n_common('t.tokens', 't.prev_same_role_tokens') }} as n_common_prev_same_role,
+        -- Shannon entropy of the code points of norm(text) (m18; udfs/core_entropy.py, the
+        -- batch-vectorized twin of udfs/part1_entropy.py, bit-for-bit the same values)
+        core_char_entropy(t.text_norm) as char_entropy
     from turns as t
-    left join novelty as n
-        on n.turn_id = t.turn_id
-    window
-        w_session as (partition by t.session_id order by t.turn_idx),
-        w_role as (partition by t.session_id, t.role order by t.turn_idx)
 ),
 
 -- the formulas before their edge-case branches (NULL where a denominator is 0; only read
@@ -124,7 +191,7 @@ raw_metrics as (
         0.5 * (n_unique::double / nullif(n_words, 0))
         + 0.3 * least(1.0, (n_words::double / nullif(n_sent, 0)) / 15.0)
         + 0.2 * coalesce(
-            len(list_intersect(token_set, prev_token_set))::double / nullif(n_unique, 0),
+            n_common_prev::double / nullif(n_unique, 0),
             0.0
         ) as m2_raw,
         -- m4 before the guard clamp: smoothness of sentence lengths · (1 − break penalty)
@@ -134,7 +201,9 @@ raw_metrics as (
         list_avg(
             list_transform(
                 range(1, n_sent),
-                lambda i: {{ p1_jaccard('sent_sets[i]', 'sent_sets[i + 1]') }}
+                lambda i: {{ p1_jaccard(
+                    'sent_n_distinct[i]', 'sent_n_distinct[i + 1]', 'sent_n_common[i]'
+                ) }}
             )
         ) as m5_raw
     from shaped
@@ -148,11 +217,6 @@ text_metrics as (
             when n_words = 0 then 0.5::double
             else {{ clamp01('m2_raw') }}
         end as m2_pci,
-        -- m3: share of new distinct bigrams (1.0 when no earlier bigram exists), novelty_boost 1
-        case
-            when n_words < 2 then 0.5::double
-            else {{ clamp01('new_share') }}
-        end as m3_gen,
         -- m4_flow (0.8 below two sentences; the mean-0 guard is unreachable)
         case
             when n_sent < 2 then 0.8::double
@@ -166,8 +230,8 @@ text_metrics as (
         end as m5,
         -- rep_same: Jaccard with the previous same-role message (0 if none or either empty)
         case
-            when prev_same_role_token_set is null then 0.0::double
-            else {{ p1_jaccard('token_set', 'prev_same_role_token_set') }}
+            when prev_same_role_tokens is null then 0.0::double
+            else {{ p1_jaccard('n_unique', 'prev_same_role_n_unique', 'n_common_prev_same_role') }}
         end as rep_same,
         -- m9 = max(lex_max(B_past), bpast_rx_max)
         {{ max2('b_past_max', 'bpast_rx_max') }} as m9,
@@ -260,6 +324,21 @@ guarded as (
         -- effective_A = min(m1_A, m15_affekt_a)
         {{ min2('m1', 'm15') }} as effective_a
     from affect
+),
+
+-- m3 joins last, onto the narrow rows of the finished metrics (the lists are gone by then)
+generative as (
+    select
+        g.*,
+        -- m3: share of new distinct bigrams (1.0 when no earlier bigram exists), novelty_boost 1
+        case
+            when g.n_words < 2 then 0.5::double
+            else {{ clamp01('n.new_share') }}
+        end as m3_gen
+    from guarded as g
+    left join novelty as n
+        on n.session_id = g.session_id
+        and n.turn_idx = g.turn_idx
 )
 
 select
@@ -333,4 +412,4 @@ select
     hazard_bonus::double as hazard_bonus,
     -- input: physics_available (1 if the turn has a non-zero embedding)
     physics_available::integer as physics_available
-from guarded
+from generative
