@@ -65,6 +65,7 @@ class Runner:
         )
 
     def run(self, order: list[str]) -> list[NodeResult]:
+        self._views: dict[str, str] = {}
         self.batcher = TestBatcher(self.con, self.manifest, order, self.compiler.test_relation)
         results: list[NodeResult] = []
         blocked: set[str] = set()
@@ -105,7 +106,10 @@ class Runner:
                 return self._seed(node)
             sql = self.compiler.compile(node)
             for view, view_sql in self.compiler.views_for(node).items():
-                self.con.execute(f"create or replace temp view {view} as {view_sql}")
+                # once per run: a view binds its tables by name when queried
+                if self._views.get(view) != view_sql:
+                    self.con.execute(f"create or replace temp view {view} as {view_sql}")
+                    self._views[view] = view_sql
             if node.resource_type == "model":
                 return self._model(node, sql)
             return self._test(node, sql)
@@ -173,6 +177,7 @@ class Runner:
         if self.batcher.passes(node):
             # proven by the model's batched check (evoki_sql/test_batch.py): no failing row
             return NodeResult(node.unique_id, "pass", "PASS", 0.0, failures=0)
+        self.compiler.write_compiled(node)
         limit = node.config.get("limit")
         body = f"select * from (\n{sql}\n) as test_rows"
         if limit is not None:

