@@ -136,13 +136,17 @@ def test_rows_outside_the_listed_partitions_stop_the_model(tmp_path: Path) -> No
     ("config", "message"),
     [
         (
-            "materialized='incremental', incremental_strategy='replace_partitions', "
-            "partitions='changed_kinds'",
+            (
+                "materialized='incremental', incremental_strategy='replace_partitions', "
+                "partitions='changed_kinds'"
+            ),
             "incremental_strategy='replace_partitions' needs partition_by in config()",
         ),
         (
-            "materialized='incremental', incremental_strategy='replace_partitions', "
-            "partition_by='kind', partitions='nowhere'",
+            (
+                "materialized='incremental', incremental_strategy='replace_partitions', "
+                "partition_by='kind', partitions='nowhere'"
+            ),
             "config partitions='nowhere' names no model",
         ),
         (
