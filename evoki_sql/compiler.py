@@ -9,7 +9,7 @@ from typing import Any
 from evoki_sql import sqlcheck
 from evoki_sql.errors import CompilationError
 from evoki_sql.jinja_env import RenderState
-from evoki_sql.materializations.builtin import relation_type
+from evoki_sql.materializations.builtin import partition_rows_name, relation_type
 from evoki_sql.project import Manifest, Node
 from evoki_sql.relation import quote_ident
 
@@ -179,7 +179,7 @@ class Compiler:
         key, partitions_name = spec
         partitions = self.loader_lookup[partitions_name].relation
         column = quote_ident(key)
-        name = f"temp.main.{quote_ident(target.relation.identifier + '__partitions')}"
+        name = partition_rows_name(target.relation)
         sql = (
             f"select * from {target.relation} as r where exists (select 1 from {partitions} "
             f"as p where p.{column} is not distinct from r.{column})"

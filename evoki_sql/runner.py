@@ -96,6 +96,17 @@ class Runner:
             results.append(result)
         return results
 
+    def _is_temp_table(self, name: str) -> bool:
+        identifier = name.split(".", 2)[-1].strip('"').replace('""', '"')
+        return (
+            self.con.execute(
+                "select count(*) from duckdb_tables() "
+                "where database_name = 'temp' and table_name = ?",
+                [identifier],
+            ).fetchone()[0]
+            > 0
+        )
+
     # -- one node ------------------------------------------------------------
     def _execute(self, node: Node, index: int, total: int) -> NodeResult:
         import duckdb
@@ -106,9 +117,12 @@ class Runner:
                 return self._seed(node)
             sql = self.compiler.compile(node)
             for view, view_sql in self.compiler.views_for(node).items():
-                # once per run: a view binds its tables by name when queried
-                if self._views.get(view) != view_sql:
-                    self.con.execute(f"create or replace temp view {view} as {view_sql}")
+                # once per run: a view binds its tables by name when queried; a partitioned
+                # model that ran in this run left its new rows as a temp table of that name
+                # (exactly the view's rows), which is kept
+                if view not in self._views:
+                    if not self._is_temp_table(view):
+                        self.con.execute(f"create or replace temp view {view} as {view_sql}")
                     self._views[view] = view_sql
             if node.resource_type == "model":
                 return self._model(node, sql)

@@ -171,10 +171,26 @@ class HistoryWriter:
         )
         return self.columns()
 
-    def snapshot(self) -> list[tuple[int, str, str | None, str | None]]:
+    def snapshot(
+        self, turn_ids: list[str] | None = None
+    ) -> list[tuple[int, str, str | None, str | None]]:
+        """Keys of the stored rows: all, or those of `turn_ids` (by the turn index)."""
+        select = f"select rowid, turn_id, metric_id, input_fingerprint from {_quote(self.table)}"
+        if turn_ids is None:
+            return self.con.execute(select).fetchall()
         return self.con.execute(
-            f"select rowid, turn_id, metric_id, input_fingerprint from {_quote(self.table)}"
+            f"{select} where turn_id in (select value from json_each(?))", [json.dumps(turn_ids)]
         ).fetchall()
+
+    def turns_without_row(self, turns_table: str) -> list[str]:
+        """Turns that have no stored row at all (someone deleted it, or a new turn)."""
+        return [
+            r[0]
+            for r in self.con.execute(
+                f"select t.turn_id from {_quote(turns_table)} as t where not exists ("
+                f"select 1 from {_quote(self.table)} as m where m.turn_id = t.turn_id)"
+            )
+        ]
 
     def commit(self) -> None:
         try:
@@ -271,20 +287,44 @@ def _write(
     if missing:
         raise NodeFailure(f"model lacks the columns {', '.join(missing)} that the write-back needs")
     written = [c for c in WRITTEN if c in model_cols and c in columns]
-    _register_existing(con, writer)
+    # partitioned: the turns of this build's sessions and every turn without a stored row;
+    # only their stored keys are read (by the turn index), not the whole metrics table
+    scope = _scope(ctx, writer) if partitioned else None
+    _register_existing(con, writer, scope)
     try:
-        _plan(ctx, writer, written, fp_col, version, stats, partitioned)
+        _plan(ctx, writer, written, fp_col, version, stats, scope is not None)
         _stream(ctx, writer, columns, written, stats)
     finally:
         con.unregister("evoki_existing_metrics")
+        if scope is not None:
+            con.unregister("evoki_writeback_scope")
         con.execute("drop table if exists evoki_writeback_plan")
 
 
-def _register_existing(con: Any, writer: HistoryWriter) -> None:
-    """The history's current metrics rows (keys only) as a DuckDB relation."""
+def _scope(ctx: MaterializationContext, writer: HistoryWriter) -> list[str]:
+    """Turn ids a partitioned write-back plans, registered as evoki_writeback_scope."""
     import pyarrow as pa
 
-    snapshot = writer.snapshot()
+    key, partitions = partitions_relation(ctx)
+    rebuilt = [
+        r[0]
+        for r in ctx.con.execute(
+            f"select turn_id from {ctx.relation} as m where exists (select 1 from {partitions} "
+            f"as c where c.{key} is not distinct from m.{key})"
+        ).fetchall()
+    ]
+    turns_table = str(ctx.node.config.get("turns_table", "turns"))
+    scope = sorted(set(rebuilt) | set(writer.turns_without_row(turns_table)))
+    ctx.con.register("evoki_writeback_scope", pa.table({"turn_id": pa.array(scope, pa.string())}))
+    return scope
+
+
+def _register_existing(con: Any, writer: HistoryWriter, scope: list[str] | None) -> None:
+    """The history's current metrics rows (keys only; of the `scope` turns when given) as a
+    DuckDB relation."""
+    import pyarrow as pa
+
+    snapshot = writer.snapshot(scope)
     existing = pa.table(
         {
             "row_id": pa.array([r[0] for r in snapshot], pa.int64()),
@@ -306,7 +346,7 @@ def _plan(
     partitioned: bool = False,
 ) -> None:
     """evoki_writeback_plan: one row per (model row, existing row of its turn), keys only.
-    Partitioned: the rows of this build's partitions and of turns without any stored row."""
+    Partitioned: the rows of the scope turns (evoki_writeback_scope) only."""
     con = ctx.con
     turns_table = str(ctx.node.config.get("turns_table", "turns"))
     # inside SQLite, on the writer's own connection (the history is detached from DuckDB)
@@ -329,14 +369,7 @@ def _plan(
         if ctx.full_refresh
         else "e.fingerprint is distinct from p.evoki_fp or e.metric_id is null"
     )
-    scope = ""
-    if partitioned:
-        key, partitions = partitions_relation(ctx)
-        scope = (
-            f"where exists (select 1 from {partitions} as c where c.{key} is not distinct from "
-            f"m.{key}) or not exists (select 1 from evoki_existing_metrics as x "
-            "where x.turn_id = m.turn_id)"
-        )
+    scope = "where m.turn_id in (select turn_id from evoki_writeback_scope)" if partitioned else ""
     con.execute(
         f"""
         create or replace temp table evoki_writeback_plan as

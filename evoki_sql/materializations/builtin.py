@@ -16,12 +16,14 @@ from evoki_sql.relation import Relation, quote_ident
 def relation_type(con: Any, relation: Relation) -> str | None:
     """'table', 'view' or None for a relation of the DuckDB database."""
     # duckdb_tables()/duckdb_views() answer in ~1 ms, information_schema in ~4 ms
+    database = relation.database if relation.database == "temp" else None
     row = con.execute(
-        "select 'table' from duckdb_tables() where database_name = current_database() "
+        "select 'table' from duckdb_tables() where database_name = coalesce(?, current_database()) "
         "and schema_name = ? and table_name = ? "
-        "union all select 'view' from duckdb_views() where database_name = current_database() "
-        "and schema_name = ? and view_name = ?",
-        [relation.schema, relation.identifier, relation.schema, relation.identifier],
+        "union all select 'view' from duckdb_views() "
+        "where database_name = coalesce(?, current_database()) and schema_name = ? "
+        "and view_name = ?",
+        [database, relation.schema, relation.identifier] * 2,
     ).fetchone()
     return None if row is None else str(row[0])
 
@@ -127,6 +129,34 @@ def partitions_relation(ctx: MaterializationContext) -> tuple[str, str]:
     return key, str(ctx.manifest.nodes[uid].relation)
 
 
+# The new rows stay as the temp table the compiler's partition view names when they are at
+# most this share of the table: the children and the tests of this run read them directly
+# instead of semi-joining the whole table (which reads every row of every column they use).
+KEEP_PARTITION_ROWS_SHARE = 0.25
+
+
+def partition_rows_name(relation: Relation) -> str:
+    """The temp relation holding a partitioned model's rows of this run's partitions."""
+    return f"temp.main.{quote_ident(relation.identifier + '__partitions')}"
+
+
+def keep_partition_rows(ctx: MaterializationContext, staging: str, rows: int, total: int) -> bool:
+    """Keep the just-inserted rows as partition_rows_name() (exactly the rows the partition
+    view would return: every older row of those partitions was deleted), or drop them."""
+    name = partition_rows_name(ctx.relation)
+    existing = relation_type(ctx.con, Relation("temp", "main", name.rsplit(".", 1)[-1].strip('"')))
+    if existing is not None:
+        ctx.execute(f"drop {existing} {name}")
+    if rows <= KEEP_PARTITION_ROWS_SHARE * max(total, 1):
+        ctx.execute(
+            f"alter table temp.main.{staging} rename to "
+            f"{quote_ident(ctx.relation.identifier + '__partitions')}"
+        )
+        return True
+    ctx.execute(f"drop table temp.main.{staging}")
+    return False
+
+
 def replace_partitions(ctx: MaterializationContext) -> MaterializationResult:
     """Incremental by partition: delete every row of the partitions listed by the
     `partitions` model, insert the model's rows (which must all belong to them). A row
@@ -158,13 +188,19 @@ def replace_partitions(ctx: MaterializationContext) -> MaterializationResult:
         row = ctx.execute(f"insert into {ctx.relation} by name select * from {staging}").fetchone()
         inserted = int(row[0]) if row else 0
         count = ctx.execute(f"select count(*) from {partitions}").fetchone()[0]
-        ctx.execute(f"drop table {staging}")
+        total = ctx.execute(f"select count(*) from {ctx.relation}").fetchone()[0]
         ctx.execute("commit")
     except Exception:
         ctx.con.execute("rollback")
         raise
+    kept = keep_partition_rows(ctx, staging, inserted, total)
     return MaterializationResult(
         f"replaced {count} partitions of {ctx.relation}: {inserted} rows in, {deleted} out",
         inserted,
-        {"partitions": int(count), "inserted": inserted, "deleted": deleted},
+        {
+            "partitions": int(count),
+            "inserted": inserted,
+            "deleted": deleted,
+            "partition_rows_kept": kept,
+        },
     )

@@ -11,7 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from runner_support import SOURCES_YML, add_events, query, run_cli, write_project
+from runner_support import (
+    SOURCES_YML,
+    add_events,
+    query,
+    results_by_id,
+    run_cli,
+    write_project,
+)
 
 PARTITIONED = (
     "materialized='incremental', incremental_strategy='replace_partitions', "
@@ -55,20 +62,24 @@ FILES = {
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     project = write_project(tmp_path_factory.mktemp("partitions"), FILES)
+    # a big partition c that no later run rebuilds: partition a is then small enough (3 of
+    # 25 rows) for its new rows to stay as the temp table its children and tests read
+    add_events(project / "hist.db", [(i, "c", 1.0, None) for i in range(10, 30)])
     db = project / "target" / "fx.duckdb"
     state: dict = {"project": project}
     state["first"] = run_cli(project, "run")
-    state["first_rows"] = query(db, "select * from part_rows order by id")
+    state["first_rows"] = query(db, "select * from part_rows where kind <> 'c' order by id")
     # partition a changes (id 1) and partition b gets a row (id 6); only a is rebuilt
     add_events(project / "hist.db", [(1, "a", 100.0, None), (6, "b", 6.0, None)])
     state["second"] = run_cli(project, "run", "--vars", "{batch: 2, changed: \"('a')\"}")
-    state["second_rows"] = query(db, "select * from part_rows order by id")
+    state["second_rows"] = query(db, "select * from part_rows where kind <> 'c' order by id")
     state["second_sums"] = query(db, "select * from part_sums order by kind")
+    state["second_results"] = results_by_id(project)
     state["second_sql"] = (project / "target" / "run" / "models" / "part_sums.sql").read_text()
     state["build_a"] = run_cli(project, "build", "--vars", "{batch: 2, changed: \"('a')\"}")
     state["test_all"] = run_cli(project, "test")
     state["refresh"] = run_cli(project, "run", "--full-refresh", "--vars", "{batch: 3}")
-    state["refresh_rows"] = query(db, "select * from part_rows order by id")
+    state["refresh_rows"] = query(db, "select * from part_rows where kind <> 'c' order by id")
     state["refresh_sums"] = query(db, "select * from part_sums order by kind")
     return state
 
@@ -90,8 +101,11 @@ def test_a_run_replaces_only_the_listed_partitions(runs: dict) -> None:
         (5, "a", 10.0, 2),
     ]
     # the child read its parent through the view of partition a only
-    assert runs["second_sums"] == [("a", 3, 214.0, 2), ("b", 2, 14.0, 1)]
+    assert runs["second_sums"] == [("a", 3, 214.0, 2), ("b", 2, 14.0, 1), ("c", 20, 40.0, 1)]
     assert "part_rows__partitions" in runs["second_sql"]
+    # ... which was the temp table of part_rows' new rows (3 of 25 rows), not a view
+    response = runs["second_results"]["model.fx.part_rows"]["adapter_response"]
+    assert response["partition_rows_kept"] is True
 
 
 def test_build_tests_check_the_rebuilt_partitions_and_test_checks_all(runs: dict) -> None:
@@ -108,7 +122,7 @@ def test_build_tests_check_the_rebuilt_partitions_and_test_checks_all(runs: dict
 def test_full_refresh_rebuilds_every_partition(runs: dict) -> None:
     assert runs["refresh"].code == 0, runs["refresh"].text
     assert [(r[0], r[3]) for r in runs["refresh_rows"]] == [(i, 3) for i in range(1, 7)]
-    assert runs["refresh_sums"] == [("a", 3, 214.0, 3), ("b", 3, 26.0, 3)]
+    assert runs["refresh_sums"] == [("a", 3, 214.0, 3), ("b", 3, 26.0, 3), ("c", 20, 40.0, 3)]
 
 
 def test_rows_outside_the_listed_partitions_stop_the_model(tmp_path: Path) -> None:
