@@ -488,32 +488,54 @@ def _read_back_partitions(ctx: MaterializationContext, path: Path, table_name: s
         "BIGINT": pa.int64(),
         "BOOLEAN": pa.bool_(),
     }
-    reader = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        rows = reader.execute(
-            f"select {', '.join(map(_quote, names))} from {_quote(table_name)} "
-            "where turn_id in (select value from json_each(?))",
-            [json.dumps(turn_ids)],
-        ).fetchall()
-    finally:
-        reader.close()
-    arrays = {}
-    for index, (name, duck_type, *_rest) in enumerate(described):
+    types = []
+    for name, duck_type, *_rest in described:
         arrow_type = arrow_types.get(str(duck_type))
         if arrow_type is None:
             raise NodeFailure(f"column {name} of {table_name} has a type the readback cannot map")
+        types.append((name, str(duck_type), arrow_type))
+    readback = f"{_quote(ctx.relation.schema)}.{_quote(ctx.relation.identifier + '__readback')}"
+    # streamed BATCH rows at a time: a build that rebuilds every session reads every row
+    reader = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        cursor = reader.execute(
+            f"select {', '.join(map(_quote, names))} from {_quote(table_name)} "
+            "where turn_id in (select value from json_each(?))",
+            [json.dumps(turn_ids)],
+        )
+        first = True
+        while True:
+            rows = cursor.fetchmany(BATCH)
+            if not rows and not first:
+                break
+            batch = _arrow_batch(rows, types, table_name)
+            ctx.con.register("evoki_readback_rows", batch)
+            try:
+                if first:
+                    ctx.execute(
+                        f"create or replace table {readback} as select * from evoki_readback_rows"
+                    )
+                else:
+                    ctx.execute(f"insert into {readback} select * from evoki_readback_rows")
+            finally:
+                ctx.con.unregister("evoki_readback_rows")
+            first = False
+            if not rows:
+                break
+    finally:
+        reader.close()
+
+
+def _arrow_batch(rows: list[tuple[Any, ...]], types: list[tuple[str, str, Any]], table: str) -> Any:
+    """Rows of the metrics table as an Arrow table typed like DuckDB's sqlite scanner."""
+    import pyarrow as pa
+
+    arrays = {}
+    for index, (name, duck_type, arrow_type) in enumerate(types):
         try:
             arrays[name] = pa.array([r[index] for r in rows], arrow_type)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
             raise NodeFailure(
-                f"column {name} of {table_name} holds a value that is not {duck_type}"
+                f"column {name} of {table} holds a value that is not {duck_type}"
             ) from None
-    readback = ctx.relation.identifier + "__readback"
-    ctx.con.register("evoki_readback_rows", pa.table(arrays))
-    try:
-        ctx.execute(
-            f"create or replace table {_quote(ctx.relation.schema)}.{_quote(readback)} as "
-            "select * from evoki_readback_rows"
-        )
-    finally:
-        ctx.con.unregister("evoki_readback_rows")
+    return pa.table(arrays)
