@@ -9,9 +9,12 @@ from typing import Any
 from evoki_sql import sqlcheck
 from evoki_sql.errors import CompilationError
 from evoki_sql.jinja_env import RenderState
-from evoki_sql.materializations.builtin import partition_rows_name, relation_type
+from evoki_sql.materializations.builtin import (
+    in_partitions,
+    partition_rows_relation,
+)
 from evoki_sql.project import Manifest, Node
-from evoki_sql.relation import quote_ident
+from evoki_sql.relation import Relation, quote_ident
 
 _TEMPLATED = re.compile(r"\b(ref|source)\s*\(")
 
@@ -60,7 +63,7 @@ class Compiler:
         self.defer_generic_tests = defer_generic_tests
         self._incremental: dict[str, bool] = {}
         self._catalog: dict[tuple[str, str], str] | None = None
-        self._views: dict[str, dict[str, str]] = {}
+        self._views: dict[str, dict[str, tuple[Relation, str]]] = {}
         self.loader_lookup = {
             n.name: n for n in manifest.nodes.values() if n.resource_type in ("model", "seed")
         }
@@ -102,10 +105,8 @@ class Compiler:
     def _lookup(self, schema: str, identifier: str) -> str | None:
         if self.con is None:
             return None
-        from evoki_sql.relation import Relation
-
         relation = Relation(None, schema, identifier)
-        return str(relation) if relation_type(self.con, relation) is not None else None
+        return str(relation) if self._kind(relation) is not None else None
 
     def is_incremental(self, node: Node) -> bool:
         """Decided once per node: the table exists and no --full-refresh; for a partitioned
@@ -169,32 +170,30 @@ class Compiler:
         return self._partition_view(node, target) if filtered else str(target.relation)
 
     def _partition_view(self, node: Node, target: Node) -> str:
-        name, sql = self._view(target)
-        self._views.setdefault(node.unique_id, {})[name] = sql
-        return name
+        rows, sql = self._view(target)
+        self._views.setdefault(node.unique_id, {})[str(rows)] = (rows, sql)
+        return str(rows)
 
-    def _view(self, target: Node) -> tuple[str, str]:
+    def _view(self, target: Node) -> tuple[Relation, str]:
         spec = partition_spec(target)
         assert spec is not None and target.relation is not None
         key, partitions_name = spec
-        partitions = self.loader_lookup[partitions_name].relation
-        column = quote_ident(key)
-        name = partition_rows_name(target.relation)
+        partitions = str(self.loader_lookup[partitions_name].relation)
         sql = (
-            f"select * from {target.relation} as r where exists (select 1 from {partitions} "
-            f"as p where p.{column} is not distinct from r.{column})"
+            f"select * from {target.relation} as r "
+            f"where {in_partitions(quote_ident(key), partitions, 'r')}"
         )
-        return name, sql
+        return partition_rows_relation(target.relation), sql
 
-    def views_for(self, node: Node) -> dict[str, str]:
+    def views_for(self, node: Node) -> list[tuple[Relation, str]]:
         """The partition views a node's SQL reads (created by the runner before it runs)."""
-        return dict(self._views.get(node.unique_id, {}))
+        return list(self._views.get(node.unique_id, {}).values())
 
     def test_relation(self, model: Node) -> str:
         """The relation the data tests of `model` check in this invocation: this run's
         partitions when the model rebuilds only those, else the whole relation."""
         if model.unique_id in self.running and self.partition_mode(model):
-            return self._view(model)[0]
+            return str(self._view(model)[0])
         return str(model.relation)
 
     # -- compile -------------------------------------------------------------

@@ -17,6 +17,7 @@ from evoki_sql.console import Console
 from evoki_sql.errors import EvokiError, NodeFailure
 from evoki_sql.graph import Graph
 from evoki_sql.materializations import registry
+from evoki_sql.materializations.builtin import relation_type
 from evoki_sql.materializations.registry import MaterializationContext
 from evoki_sql.privacy import redact
 from evoki_sql.project import Manifest, Node
@@ -96,17 +97,6 @@ class Runner:
             results.append(result)
         return results
 
-    def _is_temp_table(self, name: str) -> bool:
-        identifier = name.split(".", 2)[-1].strip('"').replace('""', '"')
-        return (
-            self.con.execute(
-                "select count(*) from duckdb_tables() "
-                "where database_name = 'temp' and table_name = ?",
-                [identifier],
-            ).fetchone()[0]
-            > 0
-        )
-
     # -- one node ------------------------------------------------------------
     def _execute(self, node: Node, index: int, total: int) -> NodeResult:
         import duckdb
@@ -116,14 +106,14 @@ class Runner:
             if node.resource_type == "seed":
                 return self._seed(node)
             sql = self.compiler.compile(node)
-            for view, view_sql in self.compiler.views_for(node).items():
+            for rows, view_sql in self.compiler.views_for(node):
                 # once per run: a view binds its tables by name when queried; a partitioned
                 # model that ran in this run left its new rows as a temp table of that name
                 # (exactly the view's rows), which is kept
-                if view not in self._views:
-                    if not self._is_temp_table(view):
-                        self.con.execute(f"create or replace temp view {view} as {view_sql}")
-                    self._views[view] = view_sql
+                if str(rows) not in self._views:
+                    if relation_type(self.con, rows) != "table":
+                        self.con.execute(f"create or replace temp view {rows} as {view_sql}")
+                    self._views[str(rows)] = view_sql
             if node.resource_type == "model":
                 return self._model(node, sql)
             return self._test(node, sql)

@@ -17,6 +17,7 @@ from typing import Any
 
 from evoki_sql import on_run_end
 from evoki_sql.hooks import RunEndContext
+from evoki_sql.materializations.builtin import in_partitions
 
 REPORT_NAME = "METRICS_BACKFILL_REPORT.json"
 READBACK_MODEL = "history_metrics_readback"
@@ -149,11 +150,8 @@ def _value_checks(ctx: RunEndContext, contract: list[dict[str, str]]) -> dict[st
     result = next(r for r in ctx.results if r.unique_id == readback.unique_id)
     if "partitions" in (result.adapter_response or {}):
         # an incremental build read back the sessions it rebuilt: count those
-        relation = (
-            f"(select * from {relation} as r where exists (select 1 from "
-            f"{_relation(ctx, 'stg_changed_sessions')} as c "
-            "where c.session_id is not distinct from r.session_id))"
-        )
+        listed = in_partitions("session_id", str(_relation(ctx, "stg_changed_sessions")), "r")
+        relation = f"(select * from {relation} as r where {listed})"
     # one predicate first (cheap to plan); the per-key counts only when some value is off
     conditions = [
         part.removeprefix("count(*) filter ") for part in nonfinite + out_of_range + missing

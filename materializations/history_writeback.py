@@ -40,6 +40,7 @@ from evoki_sql.connection import attach
 from evoki_sql.errors import NodeFailure
 from evoki_sql.fingerprint import project_fingerprint
 from evoki_sql.materializations.builtin import (
+    in_partitions,
     partitions_relation,
     relation_type,
     replace_partitions,
@@ -225,6 +226,8 @@ def partitioned_run(ctx: MaterializationContext) -> bool:
 def history_writeback(ctx: MaterializationContext) -> MaterializationResult:
     partitioned = partitioned_run(ctx)
     built = replace_partitions(ctx) if partitioned else table(ctx)
+    # partitioned: the turns of this build's sessions, planned and then read back
+    rebuilt = _rebuilt_turns(ctx) if partitioned else None
     config = ctx.node.config
     alias = str(config.get("history", "history"))
     attachment = next((a for a in ctx.target.attach if a.alias == alias), None)
@@ -245,7 +248,7 @@ def history_writeback(ctx: MaterializationContext) -> MaterializationResult:
         writer.begin()
         try:
             columns = writer.ensure_shape(stats)
-            _write(ctx, writer, columns, version, stats, partitioned)
+            _write(ctx, writer, columns, version, stats, rebuilt)
             writer.commit()
         except BaseException:
             writer.rollback()
@@ -254,8 +257,8 @@ def history_writeback(ctx: MaterializationContext) -> MaterializationResult:
             writer.close()
     finally:
         attach(ctx.con, attachment)
-    if partitioned:
-        _read_back_partitions(ctx, attachment.path, writer.table)
+    if rebuilt is not None:
+        _read_back_partitions(ctx, attachment.path, writer.table, rebuilt)
         stats.sessions_rebuilt = int((built.adapter_response or {}).get("partitions", 0))
     stats.turns_total = ctx.con.execute(f"select count(*) from {ctx.relation}").fetchone()[0]
     stats.seconds = time.perf_counter() - started
@@ -275,7 +278,7 @@ def _write(
     columns: dict[str, Any],
     version: str,
     stats: WritebackStats,
-    partitioned: bool = False,
+    rebuilt: list[str] | None = None,
 ) -> None:
     """Plan on keys only (turn, fingerprint, existing row), then stream the model's rows in
     its table order, BATCH rows at a time, into the open SQLite transaction. Memory stays
@@ -289,7 +292,7 @@ def _write(
     written = [c for c in WRITTEN if c in model_cols and c in columns]
     # partitioned: the turns of this build's sessions and every turn without a stored row;
     # only their stored keys are read (by the turn index), not the whole metrics table
-    scope = _scope(ctx, writer) if partitioned else None
+    scope = _scope(ctx, writer, rebuilt) if rebuilt is not None else None
     _register_existing(con, writer, scope)
     try:
         _plan(ctx, writer, written, fp_col, version, stats, scope is not None)
@@ -301,18 +304,22 @@ def _write(
         con.execute("drop table if exists evoki_writeback_plan")
 
 
-def _scope(ctx: MaterializationContext, writer: HistoryWriter) -> list[str]:
-    """Turn ids a partitioned write-back plans, registered as evoki_writeback_scope."""
-    import pyarrow as pa
-
+def _rebuilt_turns(ctx: MaterializationContext) -> list[str]:
+    """Turn ids of the model's rows in this build's partitions."""
     key, partitions = partitions_relation(ctx)
-    rebuilt = [
+    return [
         r[0]
         for r in ctx.con.execute(
-            f"select turn_id from {ctx.relation} as m where exists (select 1 from {partitions} "
-            f"as c where c.{key} is not distinct from m.{key})"
+            f"select turn_id from {ctx.relation} as m where {in_partitions(key, partitions, 'm')}"
         ).fetchall()
     ]
+
+
+def _scope(ctx: MaterializationContext, writer: HistoryWriter, rebuilt: list[str]) -> list[str]:
+    """Turn ids a partitioned write-back plans (the rebuilt ones and every turn without a
+    stored row), registered as evoki_writeback_scope."""
+    import pyarrow as pa
+
     turns_table = str(ctx.node.config.get("turns_table", "turns"))
     scope = sorted(set(rebuilt) | set(writer.turns_without_row(turns_table)))
     ctx.con.register("evoki_writeback_scope", pa.table({"turn_id": pa.array(scope, pa.string())}))
@@ -465,20 +472,14 @@ def _stream(
         ctx.progress(done, total)
 
 
-def _read_back_partitions(ctx: MaterializationContext, path: Path, table_name: str) -> None:
+def _read_back_partitions(
+    ctx: MaterializationContext, path: Path, table_name: str, turn_ids: list[str]
+) -> None:
     """`<model>__readback`: the stored rows of this build's partitions, read after the commit
     through a fresh read-only connection (by the turn index, not a scan of the whole table),
     typed as DuckDB's sqlite scanner types the table."""
     import pyarrow as pa
 
-    key, partitions = partitions_relation(ctx)
-    turn_ids = [
-        r[0]
-        for r in ctx.con.execute(
-            f"select turn_id from {ctx.relation} as m where exists (select 1 from {partitions} "
-            f"as c where c.{key} is not distinct from m.{key})"
-        ).fetchall()
-    ]
     alias = str(ctx.node.config.get("history", "history"))
     described = ctx.con.execute(f"describe {_quote(alias)}.main.{_quote(table_name)}").fetchall()
     names = [r[0] for r in described]

@@ -135,22 +135,29 @@ def partitions_relation(ctx: MaterializationContext) -> tuple[str, str]:
 KEEP_PARTITION_ROWS_SHARE = 0.25
 
 
-def partition_rows_name(relation: Relation) -> str:
+def partition_rows_relation(relation: Relation) -> Relation:
     """The temp relation holding a partitioned model's rows of this run's partitions."""
-    return f"temp.main.{quote_ident(relation.identifier + '__partitions')}"
+    return Relation("temp", "main", relation.identifier + "__partitions")
+
+
+def in_partitions(key: str, partitions: str, alias: str) -> str:
+    """The predicate: row `alias` belongs to a partition the `partitions` relation lists
+    (`key` quoted; NULL is a partition like any other)."""
+    return (
+        f"exists (select 1 from {partitions} as p where p.{key} is not distinct from {alias}.{key})"
+    )
 
 
 def keep_partition_rows(ctx: MaterializationContext, staging: str, rows: int, total: int) -> bool:
-    """Keep the just-inserted rows as partition_rows_name() (exactly the rows the partition
+    """Keep the just-inserted rows as partition_rows_relation() (exactly the rows the partition
     view would return: every older row of those partitions was deleted), or drop them."""
-    name = partition_rows_name(ctx.relation)
-    existing = relation_type(ctx.con, Relation("temp", "main", name.rsplit(".", 1)[-1].strip('"')))
+    rows_relation = partition_rows_relation(ctx.relation)
+    existing = relation_type(ctx.con, rows_relation)
     if existing is not None:
-        ctx.execute(f"drop {existing} {name}")
+        ctx.execute(f"drop {existing} {rows_relation}")
     if rows <= KEEP_PARTITION_ROWS_SHARE * max(total, 1):
         ctx.execute(
-            f"alter table temp.main.{staging} rename to "
-            f"{quote_ident(ctx.relation.identifier + '__partitions')}"
+            f"alter table temp.main.{staging} rename to {quote_ident(rows_relation.identifier)}"
         )
         return True
     ctx.execute(f"drop table temp.main.{staging}")
@@ -163,7 +170,6 @@ def replace_partitions(ctx: MaterializationContext) -> MaterializationResult:
     outside those partitions stops the run: the model read something unpartitioned."""
     key, partitions = partitions_relation(ctx)
     staging = quote_ident(ctx.relation.identifier + "__evoki_new")
-    listed = f"exists (select 1 from {partitions} as p where p.{key} is not distinct from "
     ctx.execute("begin transaction")
     try:
         ctx.execute(f"create or replace temp table {staging} as (\n{ctx.sql}\n)")
@@ -175,7 +181,7 @@ def replace_partitions(ctx: MaterializationContext) -> MaterializationResult:
                 f"{', '.join(c for c, _ in new_cols)}): run with --full-refresh"
             )
         outside = ctx.execute(
-            f"select count(*) from {staging} as n where not {listed}n.{key})"
+            f"select count(*) from {staging} as n where not {in_partitions(key, partitions, 'n')}"
         ).fetchone()[0]
         if outside:
             raise NodeFailure(
@@ -183,7 +189,9 @@ def replace_partitions(ctx: MaterializationContext) -> MaterializationResult:
                 f"{partitions} does not list: the model must read its partitioned inputs "
                 "through ref() of partitioned models"
             )
-        row = ctx.execute(f"delete from {ctx.relation} as t where {listed}t.{key})").fetchone()
+        row = ctx.execute(
+            f"delete from {ctx.relation} as t where {in_partitions(key, partitions, 't')}"
+        ).fetchone()
         deleted = int(row[0]) if row else 0
         row = ctx.execute(f"insert into {ctx.relation} by name select * from {staging}").fetchone()
         inserted = int(row[0]) if row else 0
