@@ -30,11 +30,7 @@ from_sessions as (
         created_at
     from {{ source('history', 'sessions') }} as s
     {% if is_incremental() %}
-    where exists (
-        select 1
-        from {{ ref('stg_changed_sessions') }} as c
-        where c.session_id is not distinct from s.session_id
-    )
+    where {{ in_changed_sessions('s') }}
     {% endif %}
 )
 

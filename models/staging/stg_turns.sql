@@ -31,11 +31,7 @@ with turns as (
         on s.session_id = t.session_id
     {% if is_incremental() %}
     -- an incremental build reads the turns of this build's sessions only
-    where exists (
-        select 1
-        from {{ ref('stg_changed_sessions') }} as c
-        where c.session_id is not distinct from t.session_id
-    )
+    where {{ in_changed_sessions('t') }}
     {% endif %}
 ),
 
