@@ -34,6 +34,7 @@ import platform
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,73 +163,64 @@ def _insert(con: sqlite3.Connection, rows: list[tuple[str, str, int, tuple[str, 
     con.commit()
 
 
-def append_recent(db: Path, tag: str, seed: int = 7) -> tuple[int, int]:
-    """1% new turns the way a history grows: half continue the 100 latest sessions (by
-    session_id, the generator's creation order), half open new sessions of 50 turns.
-    Returns (turns added, sessions touched)."""
+def _append(
+    db: Path,
+    tag: str,
+    seed: int,
+    old_sessions: Callable[[sqlite3.Connection, int], list[str]],
+    first_num: int,
+) -> tuple[int, int]:
+    """Append 1% new turns: half at the end of old sessions (`old_sessions(con, n)` names the
+    session of each), half in new sessions of TURNS_PER_SESSION turns. Texts are copies of
+    existing turns' texts (never printed). Returns (turns added, sessions touched)."""
     con = sqlite3.connect(db)
     try:
         total = con.execute("select count(*) from turns").fetchone()[0]
         n_new = max(2, total // 100)
-        latest = [
-            r[0]
-            for r in con.execute(
-                "select session_id from sessions order by session_id desc limit 100"
-            )
-        ]
-        donors = _donors(con, n_new, seed)
         tail = n_new // 2
+        targets = old_sessions(con, tail)
+        donors = _donors(con, n_new, seed)
         rows = [
-            (
-                f"{latest[i % len(latest)]}-{tag}-{i:06d}",
-                latest[i % len(latest)],
-                200_000 + i,
-                donors[i % len(donors)],
-            )
-            for i in range(tail)
+            (f"{sid}-{tag}-{i:06d}", sid, first_num + i, donors[i % len(donors)])
+            for i, sid in enumerate(targets)
         ]
         n_sessions = max(1, (n_new - tail) // TURNS_PER_SESSION)
         for j in range(n_new - tail):
             sid = f"bench-new-{tag}-{j % n_sessions:05d}"
             rows.append((f"{sid}-{j:06d}", sid, j, donors[(tail + j) % len(donors)]))
         _insert(con, rows)
-        return len(rows), len(latest) + n_sessions
+        return len(rows), len(set(targets)) + n_sessions
     finally:
         con.close()
+
+
+def append_recent(db: Path, tag: str, seed: int = 7) -> tuple[int, int]:
+    """1% new turns the way a history grows: half continue the 100 latest sessions (by
+    session_id, the generator's creation order), half open new sessions."""
+
+    def latest(con: sqlite3.Connection, n: int) -> list[str]:
+        sql = "select session_id from sessions order by session_id desc limit 100"
+        sessions = [r[0] for r in con.execute(sql)]
+        return [sessions[i % len(sessions)] for i in range(n)]
+
+    return _append(db, tag, seed, latest, 200_000)
 
 
 def append_scattered(db: Path, tag: str, seed: int = 11) -> tuple[int, int]:
     """1% new turns, the worst case for session-incremental builds: half as one new turn
     at the end of each of many old sessions spread over the whole history, half in new
-    sessions. Returns (turns added, sessions touched)."""
-    con = sqlite3.connect(db)
-    try:
-        total = con.execute("select count(*) from turns").fetchone()[0]
-        n_new = max(2, total // 100)
-        sessions = [
-            r[0]
-            for r in con.execute(
-                "select session_id from sessions where session_id not like 'bench-new-%' "
-                "order by session_id"
-            )
-        ]
-        donors = _donors(con, n_new, seed)
-        tail = n_new // 2
-        step = max(1, len(sessions) // max(1, tail))
-        rows = []
-        touched = set()
-        for i in range(tail):
-            sid = sessions[(i * step) % len(sessions)]
-            touched.add(sid)
-            rows.append((f"{sid}-{tag}-{i:06d}", sid, 300_000 + i, donors[i % len(donors)]))
-        n_sessions = max(1, (n_new - tail) // TURNS_PER_SESSION)
-        for j in range(n_new - tail):
-            sid = f"bench-new-{tag}-{j % n_sessions:05d}"
-            rows.append((f"{sid}-{j:06d}", sid, j, donors[(tail + j) % len(donors)]))
-        _insert(con, rows)
-        return len(rows), len(touched) + n_sessions
-    finally:
-        con.close()
+    sessions."""
+
+    def spread(con: sqlite3.Connection, n: int) -> list[str]:
+        sql = (
+            "select session_id from sessions where session_id not like 'bench-new-%' "
+            "order by session_id"
+        )
+        sessions = [r[0] for r in con.execute(sql)]
+        step = max(1, len(sessions) // max(1, n))
+        return [sessions[(i * step) % len(sessions)] for i in range(n)]
+
+    return _append(db, tag, seed, spread, 300_000)
 
 
 @dataclass
