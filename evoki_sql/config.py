@@ -121,6 +121,8 @@ class Target:
     settings: dict[str, Any]
     attach: list[Attachment]
     source_file: Path
+    # worker processes for the Python UDFs (0: UDFs run in the build process)
+    udf_processes: int = 0
 
 
 def _render_value(value: Any, render: Any) -> Any:
@@ -189,6 +191,15 @@ def load_target(
         raise ConfigError(
             f"target '{chosen}': threads must be an integer", path=str(path)
         ) from None
+    udf_processes = out.get("udf_processes", 0)
+    if isinstance(udf_processes, str) and udf_processes.strip().isdigit():
+        udf_processes = int(udf_processes)
+    if isinstance(udf_processes, bool) or not isinstance(udf_processes, int) or udf_processes < 0:
+        raise ConfigError(
+            f"target '{chosen}': udf_processes must be a whole number >= 0 "
+            f"(0 runs the UDFs in the build process), not {udf_processes!r}",
+            path=str(path),
+        )
     settings = out.get("settings") or {}
     if not isinstance(settings, dict):
         raise ConfigError(f"target '{chosen}': settings must be a mapping", path=str(path))
@@ -218,7 +229,15 @@ def load_target(
             )
         )
     return Target(
-        project.profile, chosen, kind, db_path, max(1, threads), dict(settings), attachments, path
+        project.profile,
+        chosen,
+        kind,
+        db_path,
+        max(1, threads),
+        dict(settings),
+        attachments,
+        path,
+        udf_processes,
     )
 
 

@@ -43,6 +43,7 @@ class Session:
         self.console = console
         self._target: Target | None = None
         self._con: Any = None
+        self._udf_pool: Any = None  # evoki_sql.udf_pool.UdfPool when the target sets udf_processes
 
     @classmethod
     def open(cls, args: argparse.Namespace, cli_vars: dict[str, Any], console: Console) -> Session:
@@ -78,9 +79,15 @@ class Session:
 
             self._con = connection.connect(self.target, self.console.info)
             if with_udfs:
+                folders = self.config.dirs("udf-paths")
+                if self.target.udf_processes > 0:
+                    from evoki_sql.udf_pool import UdfPool
+
+                    self._udf_pool = UdfPool(self.target.udf_processes, folders, self.config.root)
                 udf_registry.register(
                     self._con,
-                    udf_registry.discover(self.config.dirs("udf-paths"), self.config.root),
+                    udf_registry.discover(folders, self.config.root),
+                    self._udf_pool,
                 )
         return self._con
 
@@ -88,6 +95,9 @@ class Session:
         if self._con is not None:
             self._con.close()
             self._con = None
+        if self._udf_pool is not None:
+            self._udf_pool.close()
+            self._udf_pool = None
 
     # -- commands ------------------------------------------------------------
     def write_manifest(self) -> None:

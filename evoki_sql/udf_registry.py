@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evoki_sql.errors import CompilationError
+from evoki_sql.udf_pool import UdfPool
 
 _MARK = "__evoki_udf__"
 
@@ -125,8 +126,14 @@ def _import(path: Path, rel: str, folder: Path) -> Any:
     return module
 
 
-def register(con: Any, udfs: list[LoadedUdf]) -> None:
-    """Register every UDF on the connection (replacing an older registration)."""
+def arrow_callable(item: LoadedUdf) -> Callable[..., Any]:
+    """The UDF as a function of pyarrow arrays (numpy UDFs wrapped)."""
+    return item.func if item.spec.vectorized == "arrow" else _numpy_to_arrow(item.func)
+
+
+def register(con: Any, udfs: list[LoadedUdf], pool: UdfPool | None = None) -> None:
+    """Register every UDF on the connection (replacing an older registration). With a
+    `pool`, every UDF without side effects is computed in its worker processes."""
     import duckdb
 
     for item in udfs:
@@ -138,7 +145,10 @@ def register(con: Any, udfs: list[LoadedUdf]) -> None:
             raise CompilationError(
                 f"UDF '{spec.name}': unknown DuckDB type ({exc})", path=item.rel_path
             ) from None
-        func = item.func if spec.vectorized == "arrow" else _numpy_to_arrow(item.func)
+        if pool is not None and not spec.side_effects:
+            func = pool.wrap(spec.name, len(spec.args))
+        else:
+            func = arrow_callable(item)
         try:
             con.remove_function(spec.name)
         except duckdb.Error:

@@ -1,0 +1,171 @@
+"""The target's `udf_processes`: Python UDFs computed in worker processes.
+
+The same project is built in-process and with a pool of two workers: the values are the
+same, the pool's rows were computed in other processes (the UDF reports its pid), a UDF
+with side effects stays in-process, a UDF's error and a dying worker stop the build with
+the UDF's name, and a bad `udf_processes` names profiles.yml.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.python.runner.runner_support import query, run_cli, write_project
+
+UDFS = """\
+    import os
+
+    import pyarrow as pa
+
+    from evoki_sql import udf
+
+
+    @udf(args=["BIGINT"], returns="BIGINT")
+    def collatz_steps(values):
+        out = []
+        for v in values.to_pylist():
+            steps, n = 0, v
+            while n > 1:
+                n = n // 2 if n % 2 == 0 else 3 * n + 1
+                steps += 1
+            out.append(steps)
+        return pa.array(out, pa.int64())
+
+
+    @udf(args=["BIGINT"], returns="BIGINT")
+    def worker_pid(values):
+        return pa.array([os.getpid()] * len(values), pa.int64())
+
+
+    @udf(args=["BIGINT"], returns="BIGINT", side_effects=True)
+    def caller_pid(values):
+        return pa.array([os.getpid()] * len(values), pa.int64())
+
+
+    @udf(args=["BIGINT"], returns="BIGINT", vectorized="numpy")
+    def doubled(values):
+        return values * 2
+
+
+    @udf(args=["BIGINT", "BIGINT", "VARCHAR"], returns="BIGINT")
+    def weighted(values, weights, label):
+        return pa.array(
+            [v * w + len(s) for v, w, s in zip(values.to_pylist(), weights.to_pylist(), label.to_pylist())],
+            pa.int64(),
+        )
+
+
+    @udf(args=["BIGINT"], returns="BIGINT")
+    def fails_on_seven(values):
+        if 7 in values.to_pylist():
+            raise ValueError("row value 7 is not allowed")
+        return values
+
+
+    @udf(args=["BIGINT"], returns="BIGINT")
+    def kills_its_process(values):
+        os._exit(3)
+"""
+
+NUMBERS = """\
+select
+    i as n,
+    collatz_steps(i) as steps,
+    doubled(i) as twice,
+    weighted(i, 3, 'ab') as weighted,
+    worker_pid(i) as computed_in,
+    caller_pid(i) as called_in
+from range(1, 20001) as r(i)
+"""
+
+
+def profiles(processes: str) -> str:
+    return f"""\
+        fx:
+          target: dev
+          outputs:
+            dev:
+              type: duckdb
+              path: "target/fx.duckdb"
+              udf_processes: {processes}
+    """
+
+
+def project(root: Path, processes: str, models: dict[str, str]) -> Path:
+    files = {"profiles.yml": profiles(processes), "udfs/numbers.py": UDFS}
+    files.update(
+        {
+            f"models/{name}.sql": "{{ config(materialized='table') }}\n" + sql
+            for name, sql in models.items()
+        }
+    )
+    return write_project(root, files, history=None)
+
+
+def collatz(n: int) -> int:
+    steps = 0
+    while n > 1:
+        n = n // 2 if n % 2 == 0 else 3 * n + 1
+        steps += 1
+    return steps
+
+
+def test_a_pool_of_two_computes_the_same_values_in_other_processes(tmp_path: Path) -> None:
+    in_process = project(tmp_path / "inproc", "0", {"numbers": NUMBERS})
+    pooled = project(tmp_path / "pooled", "2", {"numbers": NUMBERS})
+    for root in (in_process, pooled):
+        result = run_cli(root, "run")
+        assert result.code == 0, result.text
+    sql = "select n, steps, twice, weighted from numbers order by n"
+    rows = query(pooled / "target" / "fx.duckdb", sql)
+    assert rows == query(in_process / "target" / "fx.duckdb", sql)
+    assert len(rows) == 20000
+    assert all(
+        steps == collatz(n) and twice == 2 * n and weighted == 3 * n + 2
+        for n, steps, twice, weighted in rows
+    )
+
+    me = os.getpid()
+    inproc_pids = query(
+        in_process / "target" / "fx.duckdb", "select distinct computed_in from numbers"
+    )
+    assert inproc_pids == [(me,)]
+    pooled_pids = {
+        r[0] for r in query(pooled / "target" / "fx.duckdb", "select computed_in from numbers")
+    }
+    assert me not in pooled_pids
+    assert 1 <= len(pooled_pids) <= 2
+    # a UDF with side effects is never sent to a worker
+    assert query(pooled / "target" / "fx.duckdb", "select distinct called_in from numbers") == [
+        (me,)
+    ]
+
+
+def test_an_error_raised_in_a_worker_stops_the_build_with_its_message(tmp_path: Path) -> None:
+    root = project(
+        tmp_path, "2", {"checked": "select fails_on_seven(i) as v from range(1, 100) as r(i)"}
+    )
+    result = run_cli(root, "run")
+    assert result.code == 1
+    assert "checked" in result.text
+    assert "row value 7 is not allowed" in result.text
+
+
+def test_a_dying_worker_stops_the_build_with_the_udf_name(tmp_path: Path) -> None:
+    root = project(tmp_path, "2", {"doomed": "select kills_its_process(i) as v from range(3) r(i)"})
+    result = run_cli(root, "run")
+    assert result.code == 1
+    assert "kills_its_process" in result.text
+    assert "worker process" in result.text
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "1.5"])
+def test_a_bad_udf_processes_names_the_profile(tmp_path: Path, value: str) -> None:
+    root = project(tmp_path, value, {"one": "select 1 as x"})
+    result = run_cli(root, "run")
+    assert result.code == 2, result.text
+    assert "udf_processes" in result.text
+    assert "profiles.yml" in result.text
