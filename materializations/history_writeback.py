@@ -134,7 +134,15 @@ class HistoryWriter:
         self.path = path
         self.table = table_name
         self.busy_timeout_ms = busy_timeout_ms
-        self.con = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None)
+        # check_same_thread=False: DuckDB pulls the streamed key snapshot (_register_existing)
+        # on one of its own threads while this thread waits; the connection is never used by
+        # two threads at once
+        self.con = sqlite3.connect(
+            str(path),
+            timeout=busy_timeout_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
 
     def begin(self) -> None:
         try:
@@ -172,16 +180,15 @@ class HistoryWriter:
         )
         return self.columns()
 
-    def snapshot(
-        self, turn_ids: list[str] | None = None
-    ) -> list[tuple[int, str, str | None, str | None]]:
-        """Keys of the stored rows: all, or those of `turn_ids` (by the turn index)."""
+    def snapshot(self, turn_ids: list[str] | None = None) -> sqlite3.Cursor:
+        """Keys of the stored rows (row_id, turn_id, metric_id, input_fingerprint), as a cursor:
+        all, or those of `turn_ids` (by the turn index)."""
         select = f"select rowid, turn_id, metric_id, input_fingerprint from {_quote(self.table)}"
         if turn_ids is None:
-            return self.con.execute(select).fetchall()
+            return self.con.execute(select)
         return self.con.execute(
             f"{select} where turn_id in (select value from json_each(?))", [json.dumps(turn_ids)]
-        ).fetchall()
+        )
 
     def turns_without_row(self, turns_table: str) -> list[str]:
         """Turns that have no stored row at all (someone deleted it, or a new turn)."""
@@ -298,7 +305,7 @@ def _write(
         _plan(ctx, writer, written, fp_col, version, stats, scope is not None)
         _stream(ctx, writer, columns, written, stats)
     finally:
-        con.unregister("evoki_existing_metrics")
+        con.execute("drop table if exists evoki_existing_metrics")
         if scope is not None:
             con.unregister("evoki_writeback_scope")
         con.execute("drop table if exists evoki_writeback_plan")
@@ -327,20 +334,37 @@ def _scope(ctx: MaterializationContext, writer: HistoryWriter, rebuilt: list[str
 
 
 def _register_existing(con: Any, writer: HistoryWriter, scope: list[str] | None) -> None:
-    """The history's current metrics rows (keys only; of the `scope` turns when given) as a
-    DuckDB relation."""
+    """The history's current metrics rows (keys only; of the `scope` turns when given) as the
+    DuckDB temp table evoki_existing_metrics, streamed BATCH rows at a time: Python holds one
+    batch, whatever the size of the history."""
     import pyarrow as pa
 
-    snapshot = writer.snapshot(scope)
-    existing = pa.table(
-        {
-            "row_id": pa.array([r[0] for r in snapshot], pa.int64()),
-            "turn_id": pa.array([r[1] for r in snapshot], pa.string()),
-            "metric_id": pa.array([r[2] for r in snapshot], pa.string()),
-            "fingerprint": pa.array([r[3] for r in snapshot], pa.string()),
-        }
+    schema = pa.schema(
+        [
+            ("row_id", pa.int64()),
+            ("turn_id", pa.string()),
+            ("metric_id", pa.string()),
+            ("fingerprint", pa.string()),
+        ]
     )
-    con.register("evoki_existing_metrics", existing)
+    cursor = writer.snapshot(scope)
+
+    def batches() -> Any:
+        while rows := cursor.fetchmany(BATCH):
+            columns = list(zip(*rows))
+            yield pa.record_batch(
+                [pa.array(col, field.type) for col, field in zip(columns, schema)], schema=schema
+            )
+
+    reader = pa.RecordBatchReader.from_batches(schema, batches())
+    con.register("evoki_existing_metrics_stream", reader)
+    try:
+        con.execute(
+            "create or replace temp table evoki_existing_metrics as "
+            "select * from evoki_existing_metrics_stream"
+        )
+    finally:
+        con.unregister("evoki_existing_metrics_stream")
 
 
 def _plan(
