@@ -41,7 +41,7 @@ models:
           expression: "json_valid"
       - expression_is_true:
           name: readback_json_has_the_168_contract_keys_in_order
-          expression: "json_keys = {{ fs168_key_list() }}"
+          expression: "json_keys_in_contract_order"
       - expression_is_true:
           name: readback_critical_columns_equal_json
           expression: >
@@ -104,9 +104,10 @@ def render() -> str:
       - name: metric_id
         description: "Row id (kept from an older row of the turn, else fs168-<sha256 prefix>)."
         data_tests: [unique, not_null]
-      - name: metrics_json
-        description: "The stored FullSpectrum168 JSON."
-        data_tests: [not_null]
+      - name: json_valid
+        description: "Whether the stored metrics_json parses as JSON (false for NULL)."
+      - name: json_keys_in_contract_order
+        description: "Whether its keys are exactly the 168 contract keys, in contract order."
       - name: guardian_action
         description: "The first ENGINE §6 rule that holds."
         data_tests:
