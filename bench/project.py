@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -79,7 +80,8 @@ def generate_history(path: Path, turns: int, sessions: int, seed: int = 1) -> No
 
 @dataclass
 class Measured:
-    """One child process: exit code, wall and CPU seconds, peak resident memory (MB)."""
+    """One child process: exit code, wall and CPU seconds, peak resident memory (MB) of its
+    whole process tree (the build and its UDF worker processes)."""
 
     code: int
     wall: float
@@ -87,10 +89,45 @@ class Measured:
     peak_mb: float
 
 
+def _tree_rss_kb(root: int) -> int:
+    """Resident kB of `root` and all its descendants now (from /proc; shared pages count
+    once per process, so this is an upper bound)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", encoding="ascii", errors="replace") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields.get("PPid", "0").strip() or 0)
+        rss[pid] = int((fields.get("VmRSS", "0 kB").split() or ["0"])[0])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
 def run_measured(args: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> Measured:
-    """Run `python -m evoki_sql ARGS` in `cwd`; ru_maxrss of the child (the build is one
-    process: DuckDB and the UDFs run in its threads)."""
+    """Run `python -m evoki_sql ARGS` in `cwd`. CPU: the child and every process it waited
+    for (rusage of wait4, UDF workers included). Peak memory: the larger of the child's
+    ru_maxrss and the sum of resident memory over its process tree, sampled every 0.2 s."""
     start = time.perf_counter()
+    peak_tree_kb = 0
+    done = threading.Event()
+
+    def sample(pid: int) -> None:
+        nonlocal peak_tree_kb
+        while not done.wait(0.2):
+            peak_tree_kb = max(peak_tree_kb, _tree_rss_kb(pid))
+
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "evoki_sql", *args, "--project-dir", str(cwd)],
@@ -99,13 +136,17 @@ def run_measured(args: Sequence[str], cwd: Path, env: dict[str, str], log: Path)
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+        sampler = threading.Thread(target=sample, args=(proc.pid,), daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
+        done.set()
+        sampler.join()
     wall = time.perf_counter() - start
     return Measured(
         os.waitstatus_to_exitcode(status),
         wall,
         usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss / 1024.0,
+        max(usage.ru_maxrss, peak_tree_kb) / 1024.0,
     )
 
 
