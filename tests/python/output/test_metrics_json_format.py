@@ -314,6 +314,67 @@ def test_object_macro_writes_all_keys_in_contract_order_without_spaces(
     assert json.dumps(dict(pairs), separators=(",", ":")) == text
 
 
+def expected_object(values: dict[str, Any]) -> str:
+    """metrics_json as the contract defines it, written by Python: repr for floats (-0.0 as
+    0.0), integers without a decimal point, enums as JSON strings."""
+    parts = []
+    for row in CONTRACT:
+        value = values[row["key"]]
+        if row["type"] == "enum":
+            text = f'"{value}"'
+        elif row["type"] in ("int", "binary"):
+            text = str(int(value))
+        else:
+            text = repr(value + 0.0)
+        parts.append(f'"{row["key"]}":{text}')
+    return "{" + ",".join(parts) + "}"
+
+
+def test_object_macro_writes_python_repr_on_both_paths(con: duckdb.DuckDBPyConnection) -> None:
+    # 4,000 rows of the sample doubles (every magnitude below the print limit): rows whose
+    # floats are all >= 1e-4 or 0 take json_object's writer, rows with a smaller value take the
+    # per-key cast; both must give Python's text exactly
+    rng = random.Random(4711)
+    doubles = [v for v in sample_doubles() if abs(v) < PRINT_LIMIT]
+    plain = [v for v in doubles if v == 0 or abs(v) >= 1e-4]
+    small = [v for v in doubles if v != 0 and abs(v) < 1e-4]
+    assert len(plain) > 5_000 and len(small) > 5_000
+    rows: list[dict[str, Any]] = []
+    for i in range(4_000):
+        row: dict[str, Any] = {}
+        for contract_row in CONTRACT:
+            kind = contract_row["type"]
+            if kind == "enum":
+                row[contract_row["key"]] = rng.choice(contract_row["enum_values"].split("|"))
+            elif kind in ("int", "binary"):
+                row[contract_row["key"]] = float(
+                    rng.randint(-3, 10**9) if kind == "int" else rng.randint(0, 1)
+                )
+            else:
+                row[contract_row["key"]] = rng.choice(plain)
+        if i % 4 == 0:  # one value below 1e-4: the whole row takes the exact path
+            row[FLOAT_KEY] = rng.choice(small)
+        rows.append(row)
+    columns: dict[str, Any] = {"turn_id": pa.array([f"t{i}" for i in range(len(rows))])}
+    columns["ord"] = pa.array(range(len(rows)), pa.int64())
+    for contract_row in CONTRACT:
+        kind = "varchar" if contract_row["type"] == "enum" else "double"
+        columns[contract_row["key"]] = pa.array(
+            [r[contract_row["key"]] for r in rows], arrow_type(kind)
+        )
+    con.register("metric_rows", pa.table(columns))
+    try:
+        expression = MACROS.fs168_metrics_json("turn_id")
+        texts = [
+            r[0]
+            for r in con.execute(f"select {expression} from metric_rows order by ord").fetchall()
+        ]
+    finally:
+        con.unregister("metric_rows")
+    wrong = [i for i, (row, text) in enumerate(zip(rows, texts)) if text != expected_object(row)]
+    assert not wrong, (len(wrong), texts[wrong[0]][:300], expected_object(rows[wrong[0]])[:300])
+
+
 # -- the real project -------------------------------------------------------------------------
 
 
