@@ -126,6 +126,8 @@ class Runner:
             if self.debug:
                 raise
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if isinstance(exc, duckdb.OutOfMemoryException):
+                text += self._memory_hint()
             return NodeResult(node.unique_id, "error", redact(text, sql), 0.0)
         except Exception as exc:
             if self.debug:
@@ -133,6 +135,17 @@ class Runner:
             return NodeResult(
                 node.unique_id, "error", redact(f"{type(exc).__name__}: {exc}", sql), 0.0
             )
+
+    def _memory_hint(self) -> str:
+        """What to change when DuckDB ran out of its memory cap (not the machine's memory)."""
+        try:
+            limit = self.con.execute("select current_setting('memory_limit')").fetchone()[0]
+        except Exception:  # noqa: BLE001 - the hint must never hide the error itself
+            return ""
+        return (
+            f" (DuckDB's memory_limit is {limit}: raise settings.memory_limit of the target "
+            "in profiles.yml)"
+        )
 
     def _seed(self, node: Node) -> NodeResult:
         types = dict(node.config.get("column_types") or {})

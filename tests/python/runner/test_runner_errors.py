@@ -7,6 +7,7 @@ and never a Python stack trace."""
 from __future__ import annotations
 
 import gc
+import re
 from pathlib import Path
 
 import duckdb
@@ -493,3 +494,33 @@ def test_connection_is_released_after_a_compile_error(tmp_path: Path) -> None:
     con = duckdb.connect(str(p / "target" / "fx.duckdb"), read_only=True)
     con.close()
     gc.collect()
+
+
+def test_running_out_of_duckdbs_memory_limit_says_which_setting_to_raise(tmp_path: Path) -> None:
+    profiles = """\
+        fx:
+          target: dev
+          outputs:
+            dev:
+              type: duckdb
+              path: "target/fx.duckdb"
+              threads: 1
+              settings:
+                memory_limit: 20MB
+    """
+    root = write_project(
+        tmp_path,
+        {
+            "profiles.yml": profiles,
+            # a list aggregate of 20M integers (160 MB) cannot spill
+            "models/big.sql": "{{ config(materialized='table') }}\n"
+            "select list(range) as values from range(20000000)",
+        },
+        history=None,
+    )
+    result = run_cli(root, "run")
+    assert result.code == 1
+    assert "Out of Memory Error" in result.text
+    # DuckDB reports the cap it applies (20MB is 19.0 MiB)
+    assert re.search(r"DuckDB's memory_limit is (19\.0 MiB|20\.0 MB)", result.text), result.text
+    assert "raise settings.memory_limit of the target in profiles.yml" in result.text
