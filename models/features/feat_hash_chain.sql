@@ -7,9 +7,9 @@
 ) }}
 
 -- m113_hash_state (METRICS.md m113): the per-session SHA-256 state chain, computed by
--- udf:hash_chain over each whole session in engine order (ENGINE §0). One UDF row is one
--- session, so the result does not depend on how DuckDB batches rows; the per-turn list
--- is unnested and joined back by turn_id.
+-- udf:hash_chain (hash_chain_packed) over each whole session in engine order (ENGINE §0). One
+-- UDF row is one session, so the result does not depend on how DuckDB batches rows; the
+-- per-turn list is unnested and joined back by turn_id.
 
 with turns as (
     select
@@ -27,12 +27,16 @@ with turns as (
 ),
 
 sessions as (
+    -- one text per session: a JSON array [turn_id, position, role, text_hash] per turn, in
+    -- engine order, one per line (JSON escapes newlines inside strings). Four VARCHAR[] lists
+    -- per session ran DuckDB 1.5.5 out of its 4GB cap at 2M turns when handed to the UDF.
     select
         session_id,
-        list(turn_id order by turn_idx) as turn_ids,
-        list(position order by turn_idx) as positions,
-        list(role order by turn_idx) as roles,
-        list(text_hash order by turn_idx) as text_hashes
+        string_agg(
+            json_array(turn_id, position, role, text_hash)::varchar,
+            chr(10)
+            order by turn_idx
+        ) as packed_turns
     from turns
     group by session_id
 ),
@@ -40,7 +44,7 @@ sessions as (
 chained as (
     select
         session_id,
-        unnest(hash_chain_hashed(session_id, turn_ids, positions, roles, text_hashes)) as link
+        unnest(hash_chain_packed(session_id, packed_turns)) as link
     from sessions
 )
 

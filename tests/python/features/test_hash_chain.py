@@ -229,3 +229,34 @@ def test_hashed_variant_equals_the_text_variant():
     digests = [text_sha256(pa.array(t, pa.string())).to_pylist() for t in (texts, ["y"])]
     hashed = hash_chain_hashed(sessions, tids, pos, roles, pa.array(digests))
     assert hashed.equals(hash_chain(sessions, tids, pos, roles, text_lists))
+
+
+def test_packed_variant_equals_the_text_variant():
+    # feat_hash_chain packs each session into one text of JSON arrays, one per line; turn ids
+    # holding a newline, a quote, a separator byte or emoji must survive the packing
+    import json
+
+    from udfs.hash_chain import hash_chain_packed, text_sha256
+
+    texts = ["Hallo", "", None, "Cafe\u0301", "x" * 5000, "emoji \U0001f600"]
+    ids = ["t0", "line\nbreak", 'quote"d', "sep\x1e\x1f", "t4", "\U0001f600"]
+    roles = ["user", "ai", "user", None, "user", "ai"]
+    positions = ["0", "1", "", "3", "4", "5"]
+    digests = text_sha256(pa.array(texts, pa.string())).to_pylist()
+    packed = "\n".join(
+        json.dumps([t, p, r, d], ensure_ascii=False)
+        for t, p, r, d in zip(ids, positions, roles, digests)
+    )
+    got = hash_chain_packed(
+        pa.array(["s1", "s2"]), pa.array([packed, json.dumps(["u1", "", "user", text_hash("y")])])
+    )
+    expected = hash_chain(
+        pa.array(["s1", "s2"]),
+        pa.array([ids, ["u1"]]),
+        pa.array([positions, [""]], pa.list_(pa.string())),
+        pa.array([roles, ["user"]], pa.list_(pa.string())),
+        pa.array([texts, ["y"]], pa.list_(pa.string())),
+    )
+    assert got.equals(expected)
+    with pytest.raises(ValueError, match="packed turn"):
+        hash_chain_packed(pa.array(["s1"]), pa.array(['["only", "three", "fields"]']))
