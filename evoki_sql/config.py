@@ -191,15 +191,10 @@ def load_target(
         raise ConfigError(
             f"target '{chosen}': threads must be an integer", path=str(path)
         ) from None
-    udf_processes = out.get("udf_processes", 0)
-    if isinstance(udf_processes, str) and udf_processes.strip().isdigit():
-        udf_processes = int(udf_processes)
-    if isinstance(udf_processes, bool) or not isinstance(udf_processes, int) or udf_processes < 0:
-        raise ConfigError(
-            f"target '{chosen}': udf_processes must be a whole number >= 0 "
-            f"(0 runs the UDFs in the build process), not {udf_processes!r}",
-            path=str(path),
-        )
+    # 0 runs the UDFs in the build process
+    udf_processes = _as_int(
+        out.get("udf_processes", 0), f"target '{chosen}': udf_processes", path, unit=""
+    )
     settings = out.get("settings") or {}
     if not isinstance(settings, dict):
         raise ConfigError(f"target '{chosen}': settings must be a mapping", path=str(path))
@@ -241,16 +236,16 @@ def load_target(
     )
 
 
-def _as_int(value: Any, what: str, path: Path) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"{what} must be a whole number of milliseconds, not {value!r}", path=str(path)
-        ) from None
-    if number < 0:
+def _as_int(value: Any, what: str, path: Path, unit: str = " of milliseconds") -> int:
+    """A whole number >= 0: an integer, or the text of one (an env_var() renders to text);
+    a fraction or a boolean is refused, not truncated."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{what} must be a whole number{unit}, not {value!r}", path=str(path))
+    if value < 0:
         raise ConfigError(f"{what} must not be negative", path=str(path))
-    return number
+    return value
 
 
 def _as_bool(value: Any) -> bool:
