@@ -134,15 +134,7 @@ class HistoryWriter:
         self.path = path
         self.table = table_name
         self.busy_timeout_ms = busy_timeout_ms
-        # check_same_thread=False: DuckDB pulls the streamed key snapshot (_register_existing)
-        # on one of its own threads while this thread waits; the connection is never used by
-        # two threads at once
-        self.con = sqlite3.connect(
-            str(path),
-            timeout=busy_timeout_ms / 1000,
-            isolation_level=None,
-            check_same_thread=False,
-        )
+        self.con = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None)
 
     def begin(self) -> None:
         try:
@@ -333,38 +325,26 @@ def _scope(ctx: MaterializationContext, writer: HistoryWriter, rebuilt: list[str
     return scope
 
 
+# The stored keys the plan joins on, typed for DuckDB (names as the plan uses them).
+EXISTING_KEYS = [
+    ("row_id", "BIGINT"),
+    ("turn_id", "VARCHAR"),
+    ("metric_id", "VARCHAR"),
+    ("fingerprint", "VARCHAR"),
+]
+
+
 def _register_existing(con: Any, writer: HistoryWriter, scope: list[str] | None) -> None:
     """The history's current metrics rows (keys only; of the `scope` turns when given) as the
-    DuckDB temp table evoki_existing_metrics, streamed BATCH rows at a time: Python holds one
-    batch, whatever the size of the history."""
-    import pyarrow as pa
-
-    schema = pa.schema(
-        [
-            ("row_id", pa.int64()),
-            ("turn_id", pa.string()),
-            ("metric_id", pa.string()),
-            ("fingerprint", pa.string()),
-        ]
+    DuckDB temp table evoki_existing_metrics, copied BATCH rows at a time."""
+    _copy_rows(
+        con,
+        writer.snapshot(scope),
+        EXISTING_KEYS,
+        "evoki_existing_metrics",
+        writer.table,
+        temporary=True,
     )
-    cursor = writer.snapshot(scope)
-
-    def batches() -> Any:
-        while rows := cursor.fetchmany(BATCH):
-            columns = list(zip(*rows))
-            yield pa.record_batch(
-                [pa.array(col, field.type) for col, field in zip(columns, schema)], schema=schema
-            )
-
-    reader = pa.RecordBatchReader.from_batches(schema, batches())
-    con.register("evoki_existing_metrics_stream", reader)
-    try:
-        con.execute(
-            "create or replace temp table evoki_existing_metrics as "
-            "select * from evoki_existing_metrics_stream"
-        )
-    finally:
-        con.unregister("evoki_existing_metrics_stream")
 
 
 def _plan(
@@ -505,25 +485,10 @@ def _read_back_partitions(
     """`<model>__readback`: the stored rows of this build's partitions, read after the commit
     through a fresh read-only connection (by the turn index, not a scan of the whole table),
     typed as DuckDB's sqlite scanner types the table."""
-    import pyarrow as pa
-
     alias = str(ctx.node.config.get("history", "history"))
     described = ctx.con.execute(f"describe {_quote(alias)}.main.{_quote(table_name)}").fetchall()
     names = [r[0] for r in described]
-    arrow_types = {
-        "DOUBLE": pa.float64(),
-        "VARCHAR": pa.string(),
-        "BIGINT": pa.int64(),
-        "BOOLEAN": pa.bool_(),
-    }
-    types = []
-    for name, duck_type, *_rest in described:
-        arrow_type = arrow_types.get(str(duck_type))
-        if arrow_type is None:
-            raise NodeFailure(f"column {name} of {table_name} has a type the readback cannot map")
-        types.append((name, str(duck_type), arrow_type))
     readback = f"{_quote(ctx.relation.schema)}.{_quote(ctx.relation.identifier + '__readback')}"
-    # streamed BATCH rows at a time: a build that rebuilds every session reads every row
     reader = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         cursor = reader.execute(
@@ -531,39 +496,65 @@ def _read_back_partitions(
             "where turn_id in (select value from json_each(?))",
             [json.dumps(turn_ids)],
         )
-        first = True
-        while True:
-            rows = cursor.fetchmany(BATCH)
-            if not rows and not first:
-                break
-            batch = _arrow_batch(rows, types, table_name)
-            ctx.con.register("evoki_readback_rows", batch)
-            try:
-                if first:
-                    ctx.execute(
-                        f"create or replace table {readback} as select * from evoki_readback_rows"
-                    )
-                else:
-                    ctx.execute(f"insert into {readback} select * from evoki_readback_rows")
-            finally:
-                ctx.con.unregister("evoki_readback_rows")
-            first = False
-            if not rows:
-                break
+        _copy_rows(ctx.con, cursor, [(r[0], str(r[1])) for r in described], readback, table_name)
     finally:
         reader.close()
 
 
-def _arrow_batch(rows: list[tuple[Any, ...]], types: list[tuple[str, str, Any]], table: str) -> Any:
-    """Rows of the metrics table as an Arrow table typed like DuckDB's sqlite scanner."""
+def _copy_rows(
+    con: Any,
+    cursor: sqlite3.Cursor,
+    columns: list[tuple[str, str]],
+    table: str,
+    source: str,
+    temporary: bool = False,
+) -> None:
+    """Create (or replace) the DuckDB `table` from a SQLite cursor's rows, BATCH rows at a time
+    (Python holds one batch, whatever the size of the history), each column typed as given
+    (name, DuckDB type), as DuckDB's sqlite scanner types it. A column type it cannot copy,
+    or a value of another type, stops the build naming the column of `source`."""
+    import pyarrow as pa
+
+    arrow = {
+        "DOUBLE": pa.float64(),
+        "VARCHAR": pa.string(),
+        "BIGINT": pa.int64(),
+        "BOOLEAN": pa.bool_(),
+    }
+    typed = []
+    for name, duck_type in columns:
+        if duck_type not in arrow:
+            raise NodeFailure(f"column {name} of {source} has a type that cannot be copied")
+        typed.append((name, duck_type, arrow[duck_type]))
+    first = True
+    while True:
+        rows = cursor.fetchmany(BATCH)
+        if not rows and not first:
+            return
+        con.register("evoki_copied_rows", _arrow_batch(rows, typed, source))
+        try:
+            if first:
+                kind = "temp table" if temporary else "table"
+                con.execute(f"create or replace {kind} {table} as select * from evoki_copied_rows")
+            else:
+                con.execute(f"insert into {table} select * from evoki_copied_rows")
+        finally:
+            con.unregister("evoki_copied_rows")
+        first = False
+
+
+def _arrow_batch(
+    rows: list[tuple[Any, ...]], typed: list[tuple[str, str, Any]], source: str
+) -> Any:
+    """Rows as an Arrow table of the given (name, DuckDB type, Arrow type) columns."""
     import pyarrow as pa
 
     arrays = {}
-    for index, (name, duck_type, arrow_type) in enumerate(types):
+    for index, (name, duck_type, arrow_type) in enumerate(typed):
         try:
             arrays[name] = pa.array([r[index] for r in rows], arrow_type)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
             raise NodeFailure(
-                f"column {name} of {table} holds a value that is not {duck_type}"
+                f"column {name} of {source} holds a value that is not {duck_type}"
             ) from None
     return pa.table(arrays)
