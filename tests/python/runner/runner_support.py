@@ -86,6 +86,17 @@ fx:
           read_only: true
 """
 
+
+def profiles_without_history(**dev: str) -> str:
+    """profiles.yml of the fx profile with a dev target that attaches nothing, plus the
+    given top-level target keys (YAML text each, e.g. udf_processes='2')."""
+    extra = "".join(f"      {key}: {value}\n" for key, value in dev.items())
+    return (
+        "fx:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+        '      path: "target/fx.duckdb"\n      threads: 1\n' + extra
+    )
+
+
 SOURCES_YML = """\
 version: 2
 sources:

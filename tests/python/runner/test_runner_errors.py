@@ -12,7 +12,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from runner_support import SOURCES_YML, STG_EVENTS, query, results_by_id, run_cli, write_project
+from runner_support import (
+    SOURCES_YML,
+    STG_EVENTS,
+    profiles_without_history,
+    query,
+    results_by_id,
+    run_cli,
+    write_project,
+)
 
 BASE = {"models/sources.yml": SOURCES_YML, "models/stg.sql": STG_EVENTS}
 
@@ -497,21 +505,10 @@ def test_connection_is_released_after_a_compile_error(tmp_path: Path) -> None:
 
 
 def test_running_out_of_duckdbs_memory_limit_says_which_setting_to_raise(tmp_path: Path) -> None:
-    profiles = """\
-        fx:
-          target: dev
-          outputs:
-            dev:
-              type: duckdb
-              path: "target/fx.duckdb"
-              threads: 1
-              settings:
-                memory_limit: 20MB
-    """
     root = write_project(
         tmp_path,
         {
-            "profiles.yml": profiles,
+            "profiles.yml": profiles_without_history(settings="{memory_limit: 20MB}"),
             # a list aggregate of 20M integers (160 MB) cannot spill
             "models/big.sql": "{{ config(materialized='table') }}\n"
             "select list(range) as values from range(20000000)",

@@ -12,8 +12,12 @@ import os
 from pathlib import Path
 
 import pytest
-
-from tests.python.runner.runner_support import query, run_cli, write_project
+from runner_support import (
+    profiles_without_history,
+    query,
+    run_cli,
+    write_project,
+)
 
 UDFS = """\
     import os
@@ -82,20 +86,11 @@ from range(1, 20001) as r(i)
 """
 
 
-def profiles(processes: str) -> str:
-    return f"""\
-        fx:
-          target: dev
-          outputs:
-            dev:
-              type: duckdb
-              path: "target/fx.duckdb"
-              udf_processes: {processes}
-    """
-
-
 def project(root: Path, processes: str, models: dict[str, str]) -> Path:
-    files = {"profiles.yml": profiles(processes), "udfs/numbers.py": UDFS}
+    files = {
+        "profiles.yml": profiles_without_history(udf_processes=processes),
+        "udfs/numbers.py": UDFS,
+    }
     files.update(
         {
             f"models/{name}.sql": "{{ config(materialized='table') }}\n" + sql
