@@ -134,34 +134,6 @@ def text_sha256(texts: pa.Array) -> pa.Array:
 
 
 @udf(
-    args=["VARCHAR", "VARCHAR[]", "VARCHAR[]", "VARCHAR[]", "VARCHAR[]"],
-    returns="STRUCT(turn_id VARCHAR, hash_state_hex VARCHAR, hash_state DOUBLE)[]",
-    vectorized="arrow",
-)
-def hash_chain_hashed(
-    session_ids: pa.Array,
-    turn_ids: pa.Array,
-    positions: pa.Array,
-    roles: pa.Array,
-    text_hashes: pa.Array,
-) -> pa.Array:
-    """hash_chain with the texts given as text_sha256(text) (same result)."""
-    result: list[list[dict[str, object]] | None] = []
-    for sid, tids, pos, rls, digests in zip(
-        session_ids.to_pylist(),
-        turn_ids.to_pylist(),
-        positions.to_pylist(),
-        roles.to_pylist(),
-        text_hashes.to_pylist(),
-    ):
-        if sid is None or tids is None or digests is None or None in digests:
-            raise ValueError("hash_chain: session_id, turn_ids and text hashes must not be NULL")
-        chain = session_chain_hashed(sid, tids, pos or [], rls or [], digests)
-        result.append([{"turn_id": t, "hash_state_hex": h, "hash_state": v} for t, h, v in chain])
-    return pa.array(result, type=CHAIN_TYPE)
-
-
-@udf(
     args=["VARCHAR", "VARCHAR"],
     returns="STRUCT(turn_id VARCHAR, hash_state_hex VARCHAR, hash_state DOUBLE)[]",
     vectorized="arrow",
@@ -169,8 +141,8 @@ def hash_chain_hashed(
 def hash_chain_packed(session_ids: pa.Array, packed: pa.Array) -> pa.Array:
     """hash_chain with each session's turns packed into one text: one JSON array
     [turn_id, position, role, text_hash] per turn, in engine order, joined by newlines (JSON
-    escapes a newline inside a string, so the packing is unambiguous). Same result as
-    hash_chain_hashed. Why: DuckDB 1.5.5 runs out of memory handing 2M turns as four
+    escapes a newline inside a string, so the packing is unambiguous), the texts already
+    reduced to text_sha256(text). Same result as hash_chain. Why: DuckDB 1.5.5 runs out of memory handing 2M turns as four
     VARCHAR[] lists per session to a UDF under a 4GB cap; one VARCHAR per session does not."""
     result: list[list[dict[str, object]]] = []
     for sid, text in zip(session_ids.to_pylist(), packed.to_pylist()):

@@ -215,22 +215,6 @@ def test_model_every_turn_once_and_matches_python_over_many_batches(built):
             assert got[turn_id] == (hx, value)
 
 
-def test_hashed_variant_equals_the_text_variant():
-    # feat_hash_chain passes text_sha256(text) per row instead of whole texts per session
-    from udfs.hash_chain import hash_chain_hashed, text_sha256
-
-    texts = ["Hallo", "", None, "Cafe\u0301", "x" * 5000, "emoji \U0001f600"]
-    n = len(texts)
-    sessions = pa.array(["s1", "s2"])
-    tids = pa.array([[f"t{i}" for i in range(n)], ["u1"]])
-    pos = pa.array([[str(i) for i in range(n)], [None]], pa.list_(pa.string()))
-    roles = pa.array([["user", "ai"] * (n // 2), ["user"]])
-    text_lists = pa.array([texts, ["y"]], pa.list_(pa.string()))
-    digests = [text_sha256(pa.array(t, pa.string())).to_pylist() for t in (texts, ["y"])]
-    hashed = hash_chain_hashed(sessions, tids, pos, roles, pa.array(digests))
-    assert hashed.equals(hash_chain(sessions, tids, pos, roles, text_lists))
-
-
 def test_packed_variant_equals_the_text_variant():
     # feat_hash_chain packs each session into one text of JSON arrays, one per line; turn ids
     # holding a newline, a quote, a separator byte or emoji must survive the packing
