@@ -14,10 +14,12 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evoki_sql.errors import CompilationError
-from evoki_sql.udf_pool import UdfPool
+
+if TYPE_CHECKING:  # the pool (multiprocessing) is imported only by a target that uses it
+    from evoki_sql.udf_pool import UdfPool
 
 _MARK = "__evoki_udf__"
 

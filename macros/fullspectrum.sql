@@ -74,6 +74,7 @@ end
 {%- set key = row['key'] -%}
 {%- if row['type'] == 'enum' -%}
 {%- set values = row['enum_values'].split('|') -%}
+{#- an enum value with any character other than [a-z0-9_] (one json_object might escape) always takes the exact path -#}
 {%- if values | map('list') | sum(start=[]) | reject('in', 'abcdefghijklmnopqrstuvwxyz0123456789_') | list -%}
 true
 {%- else -%}
