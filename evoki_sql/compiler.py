@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from evoki_sql import sqlcheck
+from evoki_sql import batches, sqlcheck
 from evoki_sql.errors import CompilationError
 from evoki_sql.jinja_env import RenderState
 from evoki_sql.materializations.builtin import (
@@ -20,6 +20,15 @@ _TEMPLATED = re.compile(r"\b(ref|source)\s*\(")
 
 
 PARTITIONED = "replace_partitions"
+
+
+def batch_spec(node: Node) -> tuple[str, str, int] | None:
+    """(batch_by, batch_source, batch_rows) of a model built in batches, else None
+    (evoki_sql/batches.py; the project loader checked the config)."""
+    if node.resource_type != "model" or not node.config.get("batch_by"):
+        return None
+    rows = node.config.get("batch_rows", batches.DEFAULT_ROWS)
+    return str(node.config["batch_by"]), str(node.config["batch_source"]), int(rows)
 
 
 def partition_spec(node: Node) -> tuple[str, str] | None:
@@ -155,7 +164,33 @@ class Compiler:
         )
 
     def _ref_relation(self, node: Node, target: Node) -> str:
-        """What ref() renders: the relation, or the view of this run's partitions of it."""
+        """What ref() renders: the relation, or the view of this run's partitions of it; in a
+        batched model, narrowed to the current batch when the target is the batch source or
+        is partitioned or batched by the batch column."""
+        relation = self._partitioned_relation(node, target)
+        spec = batch_spec(node)
+        if spec is None:
+            return relation
+        key = spec[0]
+        target_keys = {
+            (partition_spec(target) or ("",))[0],
+            str(target.config.get("batch_by") or ""),
+        }
+        if target.name == spec[1] or key in target_keys:
+            return batches.filtered(relation, quote_ident(key))
+        return relation
+
+    def batch_plan(self, node: Node) -> batches.BatchPlan | None:
+        """How a batched model runs: its key and the rows it is batched by, as it reads them."""
+        spec = batch_spec(node)
+        if spec is None:
+            return None
+        key, source, rows = spec
+        relation = self._partitioned_relation(node, self.loader_lookup[source])
+        return batches.BatchPlan(quote_ident(key), relation, rows)
+
+    def _partitioned_relation(self, node: Node, target: Node) -> str:
+        """The relation, or the view of this run's partitions of it."""
         spec = partition_spec(target)
         if spec is None:
             return str(target.relation)

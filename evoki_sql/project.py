@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import yaml
 
+from evoki_sql import batches
 from evoki_sql.config import ProjectConfig
 from evoki_sql.errors import CompilationError, ConfigError
 from evoki_sql.jinja_env import ProjectEnvironment, RenderState
@@ -142,6 +143,7 @@ class ProjectLoader:
         self._discover_models()
         self._parse_models()
         self._link_partitions()
+        self._check_batches()
         self._build_generic_tests()
         self._discover_singular_tests()
         return Manifest(self.config, self.nodes, self.env, self.by_name)
@@ -183,6 +185,45 @@ class ProjectLoader:
                 raise ConfigError("a model cannot list its own partitions", path=node.rel_path)
             if partitions.unique_id not in node.depends_on:
                 node.depends_on.append(partitions.unique_id)
+
+    def _check_batches(self) -> None:
+        """A batched model (evoki_sql/batches.py) is a table-like model with `batch_source`,
+        a model or seed it ref()s, a whole `batch_rows` of at least 1, and, when partitioned,
+        batches by its partition column (a batch must never split what a row depends on)."""
+        for node in self.nodes.values():
+            key = node.config.get("batch_by")
+            if node.resource_type != "model" or key is None:
+                continue
+            if not isinstance(key, str) or not key:
+                raise ConfigError("batch_by must name a column", path=node.rel_path)
+            if node.materialized in ("view", "ephemeral"):
+                raise ConfigError(
+                    f"batch_by needs a model built as a table (materialized='{node.materialized}')",
+                    path=node.rel_path,
+                )
+            source = node.config.get("batch_source")
+            uid = self.by_name.get(str(source)) if source else None
+            if uid is None or uid not in node.depends_on:
+                raise ConfigError(
+                    "batch_by needs batch_source: the name of a model or seed this model "
+                    f"ref()s, whose rows are counted per {key} (got {source!r})",
+                    path=node.rel_path,
+                )
+            rows = node.config.get("batch_rows", batches.DEFAULT_ROWS)
+            if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+                raise ConfigError(
+                    f"batch_rows must be a whole number of at least 1 (got {rows!r})",
+                    path=node.rel_path,
+                )
+            partition_by = node.config.get("partition_by")
+            if node.config.get("incremental_strategy") == "replace_partitions" and (
+                partition_by != key
+            ):
+                raise ConfigError(
+                    f"batch_by='{key}' must be the partition column '{partition_by}' of a "
+                    "partitioned model",
+                    path=node.rel_path,
+                )
 
     def _load_macros(self) -> None:
         for path in _files([BUILTIN_MACROS], "*.sql"):

@@ -175,6 +175,7 @@ class Runner:
             announce=self.console.info,
             progress=lambda done, total: self.console.progress(done, total, node.name),
             incremental=self.compiler.is_incremental(node),
+            batches=self.compiler.batch_plan(node),
         )
         try:
             outcome = func(ctx)

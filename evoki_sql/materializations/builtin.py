@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from evoki_sql import batches
 from evoki_sql.errors import NodeFailure
 from evoki_sql.materializations.registry import (
     MaterializationContext,
@@ -40,6 +41,36 @@ def _prepare(ctx: MaterializationContext, wanted: str) -> None:
 BUILTIN = ("view", "table", "incremental")
 
 
+def create_table_as(ctx: MaterializationContext, relation: str, temporary: bool = False) -> int:
+    """`create or replace [temp] table relation as (the model's SQL)`; the number of rows.
+    A batched model (evoki_sql/batches.py) runs once per batch range: the first creates the
+    table, the others insert into it, in range order."""
+    kind = "temp table" if temporary else "table"
+    plan = ctx.batches
+    if plan is None:
+        row = ctx.execute(f"create or replace {kind} {relation} as (\n{ctx.sql}\n)").fetchone()
+        return int(row[0]) if row else 0
+    total = 0
+    for index, (low, high) in enumerate(batches.ranges(ctx.con, plan)):
+        batches.set_range(ctx.con, low, high)
+        if index == 0:
+            statement = f"create or replace {kind} {relation} as (\n{ctx.sql}\n)"
+        else:
+            statement = f"insert into {relation} (\n{ctx.sql}\n)"
+        row = ctx.execute(statement).fetchone()
+        total += int(row[0]) if row else 0
+        ctx.batches_run += 1
+    # after a failed batch the caller's rollback() clears them (the transaction is aborted)
+    batches.clear(ctx.con)
+    return total
+
+
+def rollback(ctx: MaterializationContext) -> None:
+    """Roll the model's transaction back, and forget a batch range it may have left set."""
+    ctx.con.execute("rollback")
+    batches.clear(ctx.con)
+
+
 @materialization("view")
 def view(ctx: MaterializationContext) -> MaterializationResult:
     ctx.execute("begin transaction")
@@ -48,7 +79,7 @@ def view(ctx: MaterializationContext) -> MaterializationResult:
         ctx.execute(f"create or replace view {ctx.relation} as (\n{ctx.sql}\n)")
         ctx.execute("commit")
     except Exception:
-        ctx.con.execute("rollback")
+        rollback(ctx)
         raise
     return MaterializationResult(f"created view model {ctx.relation}")
 
@@ -58,13 +89,17 @@ def table(ctx: MaterializationContext) -> MaterializationResult:
     ctx.execute("begin transaction")
     try:
         _prepare(ctx, "table")
-        rows = ctx.execute(f"create or replace table {ctx.relation} as (\n{ctx.sql}\n)").fetchone()
+        count = create_table_as(ctx, str(ctx.relation))
         ctx.execute("commit")
     except Exception:
-        ctx.con.execute("rollback")
+        rollback(ctx)
         raise
-    count = int(rows[0]) if rows else None
-    return MaterializationResult(f"created table model {ctx.relation}", count)
+    return MaterializationResult(f"created table model {ctx.relation}", count, batch_response(ctx))
+
+
+def batch_response(ctx: MaterializationContext) -> dict[str, Any]:
+    """The adapter_response entry of a batched model: how many batches ran."""
+    return {"batches": ctx.batches_run} if ctx.batches is not None else {}
 
 
 def _columns(con: Any, relation: str) -> list[tuple[str, str]]:
@@ -85,9 +120,7 @@ def incremental(ctx: MaterializationContext) -> MaterializationResult:
     staging = Relation(None, ctx.relation.schema, ctx.relation.identifier + "__evoki_new")
     ctx.execute("begin transaction")
     try:
-        ctx.execute(
-            f"create or replace temp table {quote_ident(staging.identifier)} as (\n{ctx.sql}\n)"
-        )
+        create_table_as(ctx, quote_ident(staging.identifier), temporary=True)
         new_cols = _columns(ctx.con, quote_ident(staging.identifier))
         old_cols = _columns(ctx.con, str(ctx.relation))
         if [c.lower() for c, _ in new_cols] != [c.lower() for c, _ in old_cols]:
@@ -111,13 +144,13 @@ def incremental(ctx: MaterializationContext) -> MaterializationResult:
         ctx.execute(f"drop table {quote_ident(staging.identifier)}")
         ctx.execute("commit")
     except Exception:
-        ctx.con.execute("rollback")
+        rollback(ctx)
         raise
     inserted = int(row[0]) if row else 0
     return MaterializationResult(
         f"merged incremental model {ctx.relation}: {inserted - deleted} new, {deleted} updated",
         inserted,
-        {"inserted": inserted - deleted, "updated": deleted},
+        {"inserted": inserted - deleted, "updated": deleted, **batch_response(ctx)},
     )
 
 
@@ -172,7 +205,7 @@ def replace_partitions(ctx: MaterializationContext) -> MaterializationResult:
     staging = quote_ident(ctx.relation.identifier + "__evoki_new")
     ctx.execute("begin transaction")
     try:
-        ctx.execute(f"create or replace temp table {staging} as (\n{ctx.sql}\n)")
+        create_table_as(ctx, staging, temporary=True)
         new_cols = _columns(ctx.con, staging)
         old_cols = _columns(ctx.con, str(ctx.relation))
         if [c.lower() for c, _ in new_cols] != [c.lower() for c, _ in old_cols]:
@@ -199,7 +232,7 @@ def replace_partitions(ctx: MaterializationContext) -> MaterializationResult:
         total = ctx.execute(f"select count(*) from {ctx.relation}").fetchone()[0]
         ctx.execute("commit")
     except Exception:
-        ctx.con.execute("rollback")
+        rollback(ctx)
         raise
     kept = keep_partition_rows(ctx, staging, inserted, total)
     return MaterializationResult(
@@ -210,5 +243,6 @@ def replace_partitions(ctx: MaterializationContext) -> MaterializationResult:
             "inserted": inserted,
             "deleted": deleted,
             "partition_rows_kept": kept,
+            **batch_response(ctx),
         },
     )

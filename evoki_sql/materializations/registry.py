@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from evoki_sql.batches import BatchPlan
 from evoki_sql.relation import Relation
 
 _REGISTRY: dict[str, Callable[[MaterializationContext], MaterializationResult]] = {}
@@ -33,6 +34,9 @@ class MaterializationContext:
     # the compiler's is_incremental() for this node, decided when its SQL was rendered: the
     # SQL and the materialization must agree on incremental vs whole
     incremental: bool = False
+    # a batched model (evoki_sql/batches.py): its plan, and how many batches ran so far
+    batches: BatchPlan | None = None
+    batches_run: int = 0
 
     def execute(self, statement: str, params: list[Any] | None = None) -> Any:
         """Run a statement and remember it for target/run/."""
