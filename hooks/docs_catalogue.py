@@ -87,9 +87,9 @@ def _contract(ctx: DocsContext) -> list[dict[str, str]]:
 
 
 def _owners(ctx: DocsContext, keys: list[str]) -> dict[str, Any]:
-    """Per key, the family model that computes it: of the write-back model's parents that
-    declare the column, the one none of whose ancestors also declares it (a guardian
-    model passing m19_z_prox on is not its owner)."""
+    """Per key, the family model that computes it: of the models the write-back model takes
+    its metrics from (_metric_parents) that declare the column, the one none of whose
+    ancestors also declares it (a guardian model passing m19_z_prox on is not its owner)."""
     nodes = ctx.manifest.nodes
     writeback = next(
         (
@@ -102,7 +102,7 @@ def _owners(ctx: DocsContext, keys: list[str]) -> dict[str, Any]:
     )
     if writeback is None:
         return {}
-    parents = [nodes[p] for p in writeback.depends_on if nodes[p].resource_type == "model"]
+    parents = _metric_parents(ctx, writeback, keys)
     ancestors = {p.unique_id: ctx.graph.ancestors(p.unique_id) for p in parents}
     owners: dict[str, Any] = {}
     for key in keys:
@@ -115,6 +115,27 @@ def _owners(ctx: DocsContext, keys: list[str]) -> dict[str, Any]:
         if top:
             owners[key] = top[0]
     return owners
+
+
+def _metric_parents(ctx: DocsContext, writeback: Any, keys: list[str]) -> list[Any]:
+    """The write-back model's parents that declare contract key columns, looking through a
+    parent that declares none (metrics_wide gathers the family models without declaring
+    their 168 columns again), in breadth-first order."""
+    nodes = ctx.manifest.nodes
+    wanted = set(keys)
+    found: list[Any] = []
+    seen: set[str] = set()
+    queue = list(writeback.depends_on)
+    while queue:
+        uid = queue.pop(0)
+        if uid in seen or nodes[uid].resource_type != "model":
+            continue
+        seen.add(uid)
+        if wanted & set(nodes[uid].columns):
+            found.append(nodes[uid])
+        else:
+            queue.extend(nodes[uid].depends_on)
+    return found
 
 
 def _topo_rank(ctx: DocsContext, name: str) -> tuple[int, str]:

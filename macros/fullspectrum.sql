@@ -120,6 +120,14 @@ cast({{ key }} as bigint)
 sha256(json_array({{ turn_id }}, {{ prompt_num }}, {{ role }}, {{ ts_iso }}, {{ text }})::varchar)
 {%- endmacro %}
 
+{#- The one-line comment of a contract key's column: key, family, type and catalogue range. -#}
+{% macro fs168_column_comment(row) -%}
+{{ row['key'] }}: {{ row['type'] }}
+{%- if row['type'] == 'enum' %}, one of {{ row['enum_values'] | replace('|', ', ') }}
+{%- else %} in [{{ row['range_lo'] or '-inf' }}, {{ row['range_hi'] or 'inf' }}]
+{%- endif %} ({{ row['family'] }})
+{%- endmacro %}
+
 {#- The metric family models joined by turn_id (each contract key lives in exactly one). -#}
 {% macro fs168_family_join() -%}
 {{ ref('metrics_core') }}

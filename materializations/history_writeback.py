@@ -100,6 +100,7 @@ class WritebackStats:
     turns_seen: int = 0  # the rows planned: every turn, or the turns of the rebuilt sessions
     turns_total: int = 0  # rows of the model table after this build
     sessions_rebuilt: int | None = None  # None: a full build
+    batches: int | None = None  # a batched model (config batch_by): how many batches ran
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -232,7 +233,10 @@ def history_writeback(ctx: MaterializationContext) -> MaterializationResult:
     attachment = next((a for a in ctx.target.attach if a.alias == alias), None)
     if attachment is None:
         raise NodeFailure(f"the target attaches no database named '{alias}'")
-    stats = WritebackStats(history_path=str(attachment.path))
+    stats = WritebackStats(
+        history_path=str(attachment.path),
+        batches=(built.adapter_response or {}).get("batches"),
+    )
     started = time.perf_counter()
     stats.calculated_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     version = code_version(ctx)

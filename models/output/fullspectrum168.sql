@@ -3,6 +3,9 @@
     incremental_strategy='replace_partitions',
     partition_by='session_id',
     partitions='stg_changed_sessions',
+    batch_by='session_id',
+    batch_source='stg_turns',
+    batch_rows=env_var('EVOKI_BATCH_TURNS', '250000') | int,
     tags=['output'],
 ) }}
 
@@ -14,8 +17,10 @@
 --   metrics_json      the 168 contract keys in contract order (macros/fullspectrum.sql)
 --   fingerprint       the SHA-256 chain of the session's input rows up to this turn
 --                     (udfs/input_fingerprint.py); the write-back adds the code version
--- Every metric family is joined by turn_id; each contract key lives in exactly one family
--- model, so an unqualified key is unambiguous (a second owner would fail to bind, loudly).
+-- The metric values come from metrics_wide (every contract key as a column). Built in batches
+-- of sessions (batch_by, evoki_sql/batches.py): the JSON text is about 5 KB a turn, and one
+-- batch at a time keeps its assembly and its sort bounded at any history size. The batches
+-- are ascending session ranges, each sorted, so the table keeps its row order.
 
 with turns as (
     select
@@ -57,7 +62,7 @@ metrics as (
         m101_t_panic,
         m110_black_hole,
         {{ fs168_metrics_json('turn_id') | indent(8) }} as metrics_json
-    from {{ fs168_family_join() | indent(4) }}
+    from {{ ref('metrics_wide') }}
 ),
 
 assembled as (
@@ -75,7 +80,7 @@ assembled as (
         g.F_risk,
         case
             when m.metrics_json is null
-                then error('fullspectrum168: turn ' || t.turn_id || ' has no row in a metric family model')
+                then error('fullspectrum168: turn ' || t.turn_id || ' has no row in a metric family model (metrics_wide)')
             else m.metrics_json
         end as metrics_json,
         g.is_alert,

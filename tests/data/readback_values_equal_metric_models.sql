@@ -1,17 +1,13 @@
 {{ config(partitions_only=true) }}
 
 -- Every value of every contract key, read back from the history's metrics table, equals the
--- value of its metric family model exactly (double equality; enums as text). Proves that
--- assembling, formatting and writing the JSON changed no value. Fails with the turn and the
+-- value of its metric family model exactly (double equality; enums as text), as metrics_wide
+-- holds it (the family models' columns, selected unchanged). Proves that assembling,
+-- formatting and writing the JSON changed no value. Fails with the turn and the
 -- names of the keys that differ (never text). In an incremental build it compares the
 -- sessions that build rebuilt (the rows it read back); `test` compares every row.
 
-with models as (
-    select *
-    from {{ fs168_family_join() | indent(4) }}
-),
-
-compared as (
+with compared as (
     select
         r.turn_id,
         concat_ws(
@@ -23,7 +19,7 @@ compared as (
 {%- endfor %}
         ) as differing_keys
     from {{ ref('history_metrics_readback') }} as r
-    left join models as m
+    left join {{ ref('metrics_wide') }} as m
         on m.turn_id = r.turn_id
 )
 
