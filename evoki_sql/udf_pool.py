@@ -9,28 +9,47 @@ to a worker and waits with the GIL released, so N batches are computed at once.
 A UDF is a pure function of its batch, so the result does not depend on where it ran.
 Workers are started with `spawn` (DuckDB's threads make `fork` unsafe), on the first call,
 and import the UDF files themselves; an error raised by the UDF reaches DuckDB unchanged.
+A worker whose build process is gone (killed, or ended without closing the pool) exits
+within a second instead of staying behind with its memory.
 """
 
 from __future__ import annotations
 
 import inspect
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from threading import Lock
 from typing import Any
 
 # UDF name -> function, filled in each worker process by _start_worker (process-local).
 _WORKER_FUNCS: dict[str, Callable[..., Any]] = {}
 
 
+# How often a worker checks that the process that started it is still there.
+PARENT_CHECK_SECONDS = 0.5
+
+
 def _start_worker(folders: list[str], root: str) -> None:
     from evoki_sql import udf_registry
 
+    parent = os.getppid()
+    threading.Thread(
+        target=_exit_with_parent, args=(parent,), name="evoki-udf-parent", daemon=True
+    ).start()
     for loaded in udf_registry.discover([Path(f) for f in folders], Path(root)):
         _WORKER_FUNCS[loaded.spec.name] = udf_registry.arrow_callable(loaded)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once its parent is gone (the worker is re-parented then)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _call(name: str, arrays: tuple[Any, ...]) -> Any:
@@ -45,7 +64,7 @@ class UdfPool:
         self._folders = [str(f) for f in folders]
         self._root = str(root)
         self._executor: ProcessPoolExecutor | None = None
-        self._lock = Lock()
+        self._lock = threading.Lock()
 
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:

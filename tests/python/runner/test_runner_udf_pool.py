@@ -9,6 +9,11 @@ the UDF's name, and a bad `udf_processes` names profiles.yml.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -155,6 +160,48 @@ def test_a_dying_worker_stops_the_build_with_the_udf_name(tmp_path: Path) -> Non
     assert result.code == 1
     assert "kills_its_process" in result.text
     assert "worker process" in result.text
+
+
+def test_the_workers_of_a_killed_build_exit(tmp_path: Path) -> None:
+    # the UDF writes its worker's pid into a file, then sleeps until the build is killed
+    udfs = textwrap.dedent(UDFS) + textwrap.dedent(
+        """
+        import time
+        from pathlib import Path
+
+
+        @udf(args=["BIGINT"], returns="BIGINT")
+        def report_pid_and_wait(values):
+            Path("pids").mkdir(exist_ok=True)
+            Path("pids", str(os.getpid())).touch()
+            time.sleep(600)
+            return values
+        """
+    )
+    root = project(tmp_path, "2", {"slow": "select report_pid_and_wait(i) as v from range(3) r(i)"})
+    (root / "udfs" / "numbers.py").write_text(udfs, encoding="utf-8")
+    build = subprocess.Popen(
+        [sys.executable, "-m", "evoki_sql", "run", "--project-dir", str(root)],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list((root / "pids").glob("*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = [int(p.name) for p in (root / "pids").glob("*")]
+        assert workers, "no worker started within 60 s"
+    finally:
+        build.send_signal(signal.SIGKILL)
+        build.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, f"workers still running 10 s after their build was killed: {alive}"
 
 
 @pytest.mark.parametrize("value", ["-1", "two", "1.5"])
