@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +87,8 @@ class Measured:
     wall: float
     cpu: float
     peak_mb: float
+    # (UNIX time, MB of the process tree) every 0.2 s: which phase held the memory
+    samples: list[tuple[float, float]] = field(default_factory=list)
 
 
 def _tree_rss_kb(root: int) -> int:
@@ -121,12 +123,15 @@ def run_measured(args: Sequence[str], cwd: Path, env: dict[str, str], log: Path)
     ru_maxrss and the sum of resident memory over its process tree, sampled every 0.2 s."""
     start = time.perf_counter()
     peak_tree_kb = 0
+    samples: list[tuple[float, float]] = []
     done = threading.Event()
 
     def sample(pid: int) -> None:
         nonlocal peak_tree_kb
         while not done.wait(0.2):
-            peak_tree_kb = max(peak_tree_kb, _tree_rss_kb(pid))
+            now_kb = _tree_rss_kb(pid)
+            samples.append((time.time(), now_kb / 1024.0))
+            peak_tree_kb = max(peak_tree_kb, now_kb)
 
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -147,6 +152,7 @@ def run_measured(args: Sequence[str], cwd: Path, env: dict[str, str], log: Path)
         wall,
         usage.ru_utime + usage.ru_stime,
         max(usage.ru_maxrss, peak_tree_kb) / 1024.0,
+        samples,
     )
 
 

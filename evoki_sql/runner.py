@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from evoki_sql import seeds
@@ -38,6 +39,12 @@ class NodeResult:
     failures: int | None = None
     failing_keys: list[dict[str, Any]] = field(default_factory=list)
     adapter_response: dict[str, Any] = field(default_factory=dict)
+    # as dbt's run_results: [{"name": "execute", "started_at": ..., "completed_at": ...}]
+    timing: list[dict[str, str]] = field(default_factory=list)
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Runner:
@@ -85,9 +92,12 @@ class Runner:
                 blocked.add(uid)
                 results.append(result)
                 continue
-            start = time.perf_counter()
+            start, started_at = time.perf_counter(), _utc_now()
             result = self._execute(node, index, total)
             result.execution_time = time.perf_counter() - start
+            result.timing = [
+                {"name": "execute", "started_at": started_at, "completed_at": _utc_now()}
+            ]
             self._report(node, result, index, total)
             if result.status in ("error", "fail"):
                 blocked.add(uid)

@@ -8,6 +8,7 @@ tests in YAML under `tests:` and `data_tests:`, a custom generic test and a sing
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 from runner_support import Built, query, run_cli
@@ -173,8 +174,17 @@ def test_run_results_json(full_build: Built) -> None:
     assert results["model.fx.agg"]["rows_affected"] == 2
     assert results["model.fx.agg"]["message"] == "created table model main.agg"
     assert results["model.fx.inc"]["rows_affected"] == 5
+    previous_end = ""
     for uid, result in results.items():
         assert isinstance(result["execution_time"], float) and result["execution_time"] >= 0
+        # dbt's timing entry: when the node ran, in UTC, in execution order
+        (timing,) = result["timing"]
+        assert timing["name"] == "execute"
+        started = datetime.fromisoformat(timing["started_at"].replace("Z", "+00:00"))
+        completed = datetime.fromisoformat(timing["completed_at"].replace("Z", "+00:00"))
+        assert started <= completed and timing["started_at"] >= previous_end, uid
+        previous_end = timing["completed_at"]
+        assert abs((completed - started).total_seconds() - result["execution_time"]) < 0.05
         if uid.startswith("test."):
             assert result["status"] == "pass"
             assert result["failures"] == 0
