@@ -252,8 +252,11 @@ list_filter(
 
 {#- The distinct values of `column` of `relation` as lists of about `batch_size` texts, one
     list per row (column `texts`): the input of the batch UDFs (udfs/lexicon.py), which work
-    text by text, so how the texts fall into batches never changes a result. -#}
-{%- macro text_distinct_batches(relation, column='text', batch_size=2048) -%}
+    text by text, so how the texts fall into batches never changes a result. DuckDB hands a
+    UDF up to 2048 rows at once, so one call holds up to 2048 * batch_size texts: with 2048 a
+    row, every text of a 2M-turn history went to one worker in one call (8.8 GB for the
+    process tree); with 256, a call holds at most about 0.5M texts, whatever the history. -#}
+{%- macro text_distinct_batches(relation, column='text', batch_size=256) -%}
 select
     list(batch_text) as texts
 from (

@@ -23,7 +23,7 @@ with patterns as (
 ),
 
 batches as (
-    -- distinct texts, about 2048 per row (macros/text.sql)
+    -- distinct texts, about 256 per row (macros/text.sql)
     {{ text_distinct_batches(ref('stg_turns')) }}
 ),
 
