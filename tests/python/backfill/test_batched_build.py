@@ -20,7 +20,7 @@ from backfill_support import cli, table_rows
 from project_copy import copy_project
 
 TIME_OF_WRITE = "calculated_at"
-BATCHED_MODELS = ("metrics_core", "metrics_wide", "fullspectrum168")
+BATCHED_MODELS = ("feat_lexicon", "metrics_core", "metrics_wide", "fullspectrum168")
 
 
 def rows_in_table_order(db: Path, table: str) -> list[tuple[Any, ...]]:
@@ -59,7 +59,8 @@ def test_many_batches_build_the_same_rows_in_the_same_order(tmp_path: Path) -> N
     for table in BATCHED_MODELS:
         one = rows_in_table_order(built["one"] / "target" / "evoki_demo.duckdb", table)
         many_rows = rows_in_table_order(built["many"] / "target" / "evoki_demo.duckdb", table)
-        assert len(one) == 338, table
+        # one row per turn; feat_lexicon one per turn and lexicon with a hit
+        assert len(one) == 338 or (table == "feat_lexicon" and len(one) > 338), table
         if table == "fullspectrum168":
             # sorted by session and turn in each batch: the same order as one sort of all
             assert many_rows == one
