@@ -313,24 +313,31 @@ def size_table(runs: list[SizeRun]) -> list[str]:
     return lines
 
 
-def _peak_while(result: dict[str, Any], samples: list[tuple[float, float]]) -> float | None:
-    """The process tree's largest sampled memory (MB) while the node ran (its timing entry)."""
+def _usage_while(
+    result: dict[str, Any], samples: list[tuple[float, float, float]]
+) -> tuple[float | None, float | None]:
+    """The process tree's largest sampled memory (MB) and the CPU seconds it used while the
+    node ran (its timing entry), from the 0.2 s samples."""
     timing = next((t for t in result.get("timing", []) if t.get("name") == "execute"), None)
     if timing is None:
-        return None
+        return None, None
 
     def epoch(stamp: str) -> float:
         return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
     low, high = epoch(timing["started_at"]), epoch(timing["completed_at"])
-    during = [mb for at, mb in samples if low <= at <= high]
-    return max(during) if during else None
+    during = [(mb, cpu) for at, mb, cpu in samples if low <= at <= high]
+    if not during:
+        return None, None
+    before = [cpu for at, _, cpu in samples if at < low]
+    cpu_used = during[-1][1] - (before[-1] if before else during[0][1])
+    return max(mb for mb, _ in during), cpu_used
 
 
 def profile(run: SizeRun, top: int = 20) -> list[str]:
     samples = run.full.samples if run.full else []
     models = [
-        (r["unique_id"].split(".")[-1], r["execution_time"], _peak_while(r, samples))
+        (r["unique_id"].split(".")[-1], r["execution_time"], *_usage_while(r, samples))
         for r in run.results
         if not r["unique_id"].startswith("test.")
     ]
@@ -339,17 +346,19 @@ def profile(run: SizeRun, top: int = 20) -> list[str]:
     total = run.full.wall if run.full else 1.0
     lines = [f"Per model, {run.turns:,} turns (wall {total:.1f} s):", ""]
     lines += [
-        "| model | s | share of wall | peak RSS MB while it ran |",
-        "|---|---:|---:|---:|",
+        "| model | s | share of wall | CPU s while it ran | peak RSS MB while it ran |",
+        "|---|---:|---:|---:|---:|",
     ]
     lines += [
         f"| {name} | {sec:.1f} | {sec / total:.1%} | "
+        + (f"{cpu:.1f}" if cpu is not None else "-")
+        + " | "
         + (f"{peak:,.0f}" if peak is not None else "-")
         + " |"
-        for name, sec, peak in models[:top]
+        for name, sec, peak, cpu in models[:top]
     ]
     n_tests = sum(1 for r in run.results if r["unique_id"].startswith("test."))
-    lines += [f"| {n_tests} data tests | {tests:.1f} | {tests / total:.1%} | |", ""]
+    lines += [f"| {n_tests} data tests | {tests:.1f} | {tests / total:.1%} | | |", ""]
     phases = run.report.get("seconds", {})
     lines.append(
         "Phases (backfill report): " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items())

@@ -87,26 +87,37 @@ class Measured:
     wall: float
     cpu: float
     peak_mb: float
-    # (UNIX time, MB of the process tree) every 0.2 s: which phase held the memory
-    samples: list[tuple[float, float]] = field(default_factory=list)
+    # (UNIX time, MB of the process tree, CPU seconds the tree has used so far) every 0.2 s:
+    # which phase held the memory and which used the processors
+    samples: list[tuple[float, float, float]] = field(default_factory=list)
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Resident kB of `root` and all its descendants now (from /proc; shared pages count
-    once per process, so this is an upper bound)."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _tree_usage(root: int) -> tuple[int, float]:
+    """Resident kB and CPU seconds (user + system, the reaped children of each process
+    included) of `root` and all its descendants now, from /proc. Shared pages count once
+    per process, so the memory is an upper bound."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
+    cpu: dict[int, float] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            with open(f"/proc/{entry.name}/status", encoding="ascii", errors="replace") as fh:
-                fields = dict(line.split(":", 1) for line in fh if ":" in line)
-        except OSError:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as fh:
+                # the command name (field 2) may hold spaces: split after its closing ')'
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
             continue
         pid = int(entry.name)
-        parents[pid] = int(fields.get("PPid", "0").strip() or 0)
-        rss[pid] = int((fields.get("VmRSS", "0 kB").split() or ["0"])[0])
+        # fields[0] is the state (stat field 3): ppid 4, utime 14, stime 15, cutime 16,
+        # cstime 17, rss 24 (pages)
+        parents[pid] = int(fields[1])
+        cpu[pid] = sum(int(v) for v in fields[11:15]) / CLOCK_TICKS
+        rss[pid] = int(fields[21]) * PAGE_KB
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
@@ -114,7 +125,7 @@ def _tree_rss_kb(root: int) -> int:
             if ppid == parent and pid not in tree:
                 tree.add(pid)
                 frontier.append(pid)
-    return sum(rss.get(pid, 0) for pid in tree)
+    return sum(rss.get(pid, 0) for pid in tree), sum(cpu.get(pid, 0.0) for pid in tree)
 
 
 def run_measured(args: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> Measured:
@@ -123,14 +134,14 @@ def run_measured(args: Sequence[str], cwd: Path, env: dict[str, str], log: Path)
     ru_maxrss and the sum of resident memory over its process tree, sampled every 0.2 s."""
     start = time.perf_counter()
     peak_tree_kb = 0
-    samples: list[tuple[float, float]] = []
+    samples: list[tuple[float, float, float]] = []
     done = threading.Event()
 
     def sample(pid: int) -> None:
         nonlocal peak_tree_kb
         while not done.wait(0.2):
-            now_kb = _tree_rss_kb(pid)
-            samples.append((time.time(), now_kb / 1024.0))
+            now_kb, cpu_s = _tree_usage(pid)
+            samples.append((time.time(), now_kb / 1024.0, cpu_s))
             peak_tree_kb = max(peak_tree_kb, now_kb)
 
     with log.open("w") as out:
