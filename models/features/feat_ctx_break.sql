@@ -9,19 +9,19 @@
 -- ctx_break (METRICS.md P2.4, input of m36_rule_conflict and m47_focus_stability): topic
 -- break of a turn against the immediately previous turn of its session (any role),
 -- 1 - max(0, cos) of the ENGINE §3.2 hashed embeddings; 0 on the first turn or when either
--- text has no tokens. udf:ctx_break is a pure function of (text, previous text), so its
--- values do not depend on batching; the window below only hands it the previous text
--- (and keeps a session's turns together, so each text is embedded about once).
+-- text has no tokens. The embeddings are feat_embedding's (one per turn of stg_turns), so no
+-- text is tokenized or hashed again; udf:ctx_break_emb is a pure function of (emb, previous
+-- emb) and equals the reference ctx_break_value(text, previous text) bit for bit.
 
 with turns as (
     select
         turn_id,
         session_id,
         turn_idx,
-        text,
-        -- text of the previous turn of the session, any role; NULL for the first turn
-        lag(text) over (partition by session_id order by turn_idx) as prev_text
-    from {{ ref('stg_turns') }}
+        emb,
+        -- emb of the previous turn of the session, any role; NULL for the first turn
+        lag(emb) over (partition by session_id order by turn_idx) as prev_emb
+    from {{ ref('feat_embedding') }}
 ),
 
 scored as (
@@ -29,7 +29,7 @@ scored as (
         turn_id,
         session_id,
         turn_idx,
-        ctx_break(text, prev_text) as r
+        ctx_break_emb(emb, prev_emb) as r
     from turns
 )
 

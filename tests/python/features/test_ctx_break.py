@@ -3,6 +3,8 @@
 Goldens quoted from the catalogue: the ENGINE §3.2 hash check values and cosine, the P2.8
 session G ctx_break column (with its cosines), and the m114 cosine example (ctx_cos is the
 same cosine). Properties: range, finiteness, symmetry, identity, batch/order independence.
+The UDF ctx_break_emb (on feat_embedding's packed embeddings) must equal the reference
+ctx_break_value (on the texts) exactly.
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ from hypothesis import strategies as st
 import udfs.ctx_break as ctx_module
 from udfs.ctx_break import (
     cosine,
-    ctx_break,
-    ctx_break_batch,
+    ctx_break_emb,
     ctx_break_value,
-    emb_matrix,
     emb_sparse,
     gram_slot,
 )
+from udfs.embedding import emb_sparse as emb_packed
 
 TOL = 1e-9
 
@@ -102,46 +103,40 @@ def test_properties(a, b):
         assert ctx_break_value(a, a)[0] == pytest.approx(0.0, abs=1e-12)
 
 
-@settings(max_examples=30, deadline=None)
-@given(pairs=st.lists(st.tuples(TEXT, st.one_of(st.none(), TEXT)), min_size=1, max_size=30))
-def test_arrow_udf_batch_and_order_independent(pairs):
-    def call(rows):
-        out = ctx_break(
-            pa.array([r[0] for r in rows], pa.string()), pa.array([r[1] for r in rows], pa.string())
-        )
-        return out.to_pylist()
+def _packed(texts: list[str | None]) -> pa.Array:
+    """feat_embedding's packed emb of each text (NULL stays NULL: no previous turn)."""
+    blobs = emb_packed(pa.array([t or "" for t in texts], pa.string())).field("emb").to_pylist()
+    return pa.array([b if t is not None else None for b, t in zip(blobs, texts)], pa.binary())
 
-    whole = call(pairs)
+
+def _call(rows: list[tuple[str, str | None]]) -> list[dict[str, float]]:
+    return ctx_break_emb(_packed([r[0] for r in rows]), _packed([r[1] for r in rows])).to_pylist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(pairs=st.lists(st.tuples(TEXT, st.one_of(st.none(), TEXT)), min_size=1, max_size=30))
+def test_arrow_udf_equals_the_reference_whatever_the_batch(pairs):
+    whole = _call(pairs)
     expected = [dict(zip(("ctx_break", "ctx_cos"), ctx_break_value(a, b))) for a, b in pairs]
     assert whole == expected
-    assert [x for i in range(len(pairs)) for x in call(pairs[i : i + 1])] == whole
-    rev = call(pairs[::-1])
-    assert rev[::-1] == whole
-
-
-@settings(max_examples=100, deadline=None)
-@given(texts=st.lists(TEXT, min_size=1, max_size=6))
-def test_batch_embedding_equals_the_definition(texts):
-    matrix = emb_matrix(texts)
-    for row, text in zip(matrix, texts):
-        dense = [0] * 1024
-        for k, v in emb_sparse(text).items():
-            dense[k] = v
-        assert row.tolist() == dense
+    assert [x for i in range(len(pairs)) for x in _call(pairs[i : i + 1])] == whole
+    assert _call(pairs[::-1])[::-1] == whole
 
 
 def test_integer_fallback_path_gives_the_same_values(monkeypatch):
     texts = [t for t, _, _ in SESSION_G]
-    prevs = [None, *texts[:-1]]
-    fast = ctx_break_batch(texts, prevs)
-    monkeypatch.setattr(ctx_module, "_EXACT", 0.0)
-    slow = ctx_break_batch(texts, prevs)
-    assert fast[0].tolist() == slow[0].tolist() and fast[1].tolist() == slow[1].tolist()
+    rows = list(zip(texts, [None, *texts[:-1]]))
+    fast = _call(rows)
+    monkeypatch.setattr(ctx_module, "_EXACT", 0)
+    slow = _call(rows)
+    assert fast == slow
+    assert [r["ctx_break"] for r in slow] == [ctx_break_value(a, b)[0] for a, b in rows]
 
 
 def test_no_negative_zero():
-    brk, cos = ctx_break_batch(["abc"], ["xyz"])
-    assert math.copysign(1.0, cos[0]) == 1.0 and math.copysign(1.0, brk[0]) == 1.0
+    (row,) = _call([("abc", "xyz")])
+    assert math.copysign(1.0, row["ctx_cos"]) == 1.0
+    assert math.copysign(1.0, row["ctx_break"]) == 1.0
 
 
 # -- the model through the real CLI ----------------------------------------------------------
