@@ -10,14 +10,39 @@
 -- max(0, 1 - 0.2 c) where c counts sentence pairs i < j whose later sentence contains the
 -- earlier one negated ('nicht' directly before or after it, as a token run); 1.0 for
 -- fewer than two sentences. Text only, so it is computed with the phase-1 features.
+-- Only a text holding the token 'nicht' can have c > 0: every other text is (1.0, 0, its
+-- sentence count) by the definition, taken from feat_text without calling the UDF (which
+-- DuckDB then hands only the texts with 'nicht'). tests/python/features/
+-- test_text_meta_grain.py checks every turn against the reference, with and without it.
 
-with scored as (
+with turns as (
+    select
+        t.turn_id,
+        t.session_id,
+        t.turn_idx,
+        t.text,
+        x.n_sent,
+        -- 'nicht' is udfs/text_meta.py's NEGATION token (tokens are lower-case NFC)
+        list_contains(x.tokens, 'nicht') as has_negation
+    from {{ ref('stg_turns') }} as t
+    inner join {{ ref('feat_text') }} as x
+        on x.turn_id = t.turn_id
+),
+
+scored as (
     select
         turn_id,
         session_id,
         turn_idx,
-        text_meta(text) as r
-    from {{ ref('stg_turns') }}
+        case
+            when has_negation then text_meta(text)
+            else {
+                'text_meta_consistency': 1.0::double,
+                'text_meta_contradictions': 0::bigint,
+                'text_meta_n_sent': n_sent::integer
+            }
+        end as r
+    from turns
 )
 
 select

@@ -81,6 +81,11 @@ def test_m98_properties(text):
 
 
 WORDS = ["gut", "schlecht", "traurig", "froh", "nicht", "ich", "bin", "das", "stimmt", "😀"]
+PLAIN_WORDS = ["ich", "bin", "das", "stimmt", "nichts", "gute", "Traurigkeit", "😀", "müde"] * 6 + [
+    "NICHT",
+    "Gut",
+    "ÄNGSTLICH",
+]
 SEPS = [" ", ". ", "! ", "? ", ", ", "... "]
 
 
@@ -229,6 +234,11 @@ def _turns():
     for i in range(2200):
         parts = [rng.choice(WORDS) + rng.choice(SEPS) for _ in range(rng.randint(0, 12))]
         turns.append((f"r{i}", f"r{i % 97}", None, i, "ai", "".join(parts)))
+    # texts that mostly hold neither 'nicht' nor a sentiment term (the models skip the UDFs
+    # for those), and some that hold them only in another case or form
+    for i in range(800):
+        parts = [rng.choice(PLAIN_WORDS) + rng.choice(SEPS) for _ in range(rng.randint(0, 12))]
+        turns.append((f"p{i}", f"p{i % 41}", None, i, "user", "".join(parts)))
     return turns
 
 
