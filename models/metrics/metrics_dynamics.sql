@@ -108,7 +108,9 @@ word_lists as (
     where lexicon in ('CAUSAL', 'CLOSURE')
 ),
 
-text_parts as (
+-- the per-turn text lists reduced to the scalars the metrics read, before the windows: the
+-- window sorts below then carry numbers instead of the texts and token lists
+text_lists as (
     select
         t.*,
         -- m117: segments = a run of non-[.!?] characters plus its terminator run, kept when it
@@ -128,7 +130,24 @@ text_parts as (
                 when '{{ row["term"] }}' then {{ row["weight"] | float }}::double
                 {%- endfor %}
             end
-        ) as emoji_polarities,
+        ) as emoji_polarities
+    from turns as t
+),
+
+text_parts as (
+    select
+        t.* exclude (text_nfc, tokens, tokens_cased, token_counts, segments, emoji_polarities),
+        -- m117: sentences whose terminator run holds '?'
+        len(list_filter(t.segments, lambda seg: contains(seg, '?'))) as question_segments,
+        -- m118: all-caps tokens (≥ 2 code points, Python isupper)
+        t.token_counts.caps as caps_tokens,
+        -- m120: number and sum of the EMOJI_MAP polarities
+        len(t.emoji_polarities) as emoji_n,
+        list_sum(t.emoji_polarities) as emoji_sum,
+        -- m136: the token 'ich' occurs
+        list_contains(t.tokens, 'ich') as has_ich,
+        -- m150: the text ends in '?' (trailing white space allowed)
+        regexp_matches(t.text_nfc, '\?[\p{Z}\t\n\x0B\f\r\x1C-\x1F\x{85}]*$') as ends_with_question,
         -- m149: 0-based positions i with tokens[i] in CAUSAL and at least three tokens after it
         len(
             list_filter(
@@ -137,7 +156,7 @@ text_parts as (
             )
         ) as causal_complete,
         len(list_filter(t.tokens, lambda tok: list_contains(l.closure_terms, tok))) as closure_tokens
-    from turns as t
+    from text_lists as t
     cross join word_lists as l
 ),
 
@@ -231,19 +250,19 @@ metrics as (
         -- m117_question_density: share of sentences whose terminator run holds '?'
         case
             when n_sent = 0 then 0.0::double
-            else len(list_filter(segments, lambda seg: contains(seg, '?')))::double / n_sent
+            else question_segments::double / n_sent
         end as m117_question_density,
         -- m118_capital_stress: share of all-caps tokens (≥ 2 code points, Python isupper)
         case
             when n_words = 0 then 0.0::double
-            else token_counts.caps::double / n_words
+            else caps_tokens::double / n_words
         end as m118_capital_stress,
         -- m119_turn_len_ai: mean word count of the session's AI turns so far; 0 without one
         coalesce(ai_mean_words, 0.0)::double as m119_turn_len_ai,
         -- m120_emoji_sentiment: mean polarity of the EMOJI_MAP code points; 0 without one
         case
-            when len(emoji_polarities) = 0 then 0.0::double
-            else list_sum(emoji_polarities) / len(emoji_polarities)
+            when emoji_n = 0 then 0.0::double
+            else emoji_sum / emoji_n
         end as m120_emoji_sentiment,
         -- m121_talk_ratio: user words / AI words so far; 1.0 while there are no AI words
         case
@@ -307,7 +326,7 @@ metrics as (
         {{ part4_density('future_occ', 'n_words', '20.0') }} as m135_meta_20,
         -- m136_meta_21: reflection = min(1, 15 · occ(PAST) / n_words) when the token 'ich' occurs
         case
-            when not list_contains(tokens, 'ich') then 0.0::double
+            when not has_ich then 0.0::double
             else {{ part4_density('past_occ', 'n_words', '15.0') }}
         end as m136_meta_21,
         -- m137_meta_22: abstraction = min(1, 10 · occ(ABSTRACT) / n_words)
@@ -345,7 +364,7 @@ metrics as (
         end as m149_meta_34,
         -- m150_meta_35: semantic closure (trailing '?' 0.5; < 3 words 0.3; closure word 1.0; 0.7)
         case
-            when regexp_matches(text_nfc, '\?[\p{Z}\t\n\x0B\f\r\x1C-\x1F\x{85}]*$') then 0.5::double
+            when ends_with_question then 0.5::double
             when n_words < 3 then 0.3::double
             when closure_tokens > 0 then 1.0::double
             else 0.7::double
