@@ -11,16 +11,19 @@ case
 end
 {%- endmacro %}
 
-{#- The dyadic token Jaccard of m40 (P2.3): |U ∩ V| / |U ∪ V| of two distinct-token lists;
-    0.5 (neutral) when there is no partner (`has_partner` false) or either set is empty. NULL
-    lists (a missing feat_text row) stay NULL. -#}
-{% macro p2_dyad_jaccard(u, v, has_partner) -%}
+{#- The dyadic token Jaccard of m40 (P2.3): |U ∩ V| / |U ∪ V| of the distinct-token sets U, V
+    of a turn and its partner, from their sizes `n_u`, `n_v` (feat_text.n_unique) and
+    `n_common` = |U ∩ V| (p1_n_common of the two token lists); |U ∪ V| = n_u + n_v − n_common,
+    the same integers list_intersect / list_distinct(list_concat) give, so the same quotient,
+    without building either set. 0.5 (neutral) when there is no partner (`has_partner` false)
+    or either set is empty. A missing feat_text row (`n_u` or, with a partner, `n_v` NULL)
+    stays NULL. -#}
+{% macro p2_dyad_jaccard(n_u, n_v, n_common, has_partner) -%}
 case
-    when ({{ u }}) is null then null
+    when ({{ n_u }}) is null then null
     when not ({{ has_partner }}) then 0.5::double
-    when ({{ v }}) is null then null
-    when len({{ u }}) = 0 or len({{ v }}) = 0 then 0.5::double
-    else len(list_intersect({{ u }}, {{ v }}))::double
-        / len(list_distinct(list_concat({{ u }}, {{ v }})))
+    when ({{ n_v }}) is null then null
+    when {{ n_u }} = 0 or {{ n_v }} = 0 then 0.5::double
+    else {{ n_common }}::double / ({{ n_u }} + {{ n_v }} - {{ n_common }})
 end
 {%- endmacro %}

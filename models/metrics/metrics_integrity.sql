@@ -32,8 +32,10 @@ with turns as (
         c.m15_affekt_a,
         tr.m112_g_phase_norm,
         b.ctx_break,
-        list_distinct(x.tokens) as token_set,
-        list_distinct(px.tokens) as partner_token_set
+        -- m40: distinct tokens of the turn and of its partner, and how many they share
+        x.n_unique,
+        px.n_unique as partner_n_unique,
+        {{ p1_n_common('x.tokens', 'px.tokens') }} as n_common_with_partner
     from {{ ref('stg_turns') }} as t
     left join {{ ref('metrics_core') }} as c
         on c.turn_id = t.turn_id
@@ -51,7 +53,9 @@ integrity as (
     select
         *,
         {{ clamp01('0.5 * m7_LL + 0.3 * (1.0 - m5_coh) + 0.2 * ctx_break') }} as m36,
-        {{ p2_dyad_jaccard('token_set', 'partner_token_set', 'partner_turn_id is not null') }}
+        {{ p2_dyad_jaccard(
+            'n_unique', 'partner_n_unique', 'n_common_with_partner', 'partner_turn_id is not null'
+        ) }}
             as m40_raw
     from turns
 ),
