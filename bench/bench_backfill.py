@@ -453,6 +453,19 @@ BEFORE = [
         "peak 6.9 GB) | 88.0 | 101.7 | 696.5 | 6.85 | recent 33.2 s = 4.8%, scattered 337.8 s "
         "= 48.5% (10.3 GB) | 5.1 |"
     ),
+    (
+        "| 2026-11-27 11:19 (UDF worker processes, DuckDB capped at 4GB; 2M out of memory in "
+        "fullspectrum168) | 81.7 | 88.9 | 545.4 | 6.14 | recent 27.9-45.6 s = 4.8-8.4%, "
+        "scattered 267.5 s = 49.0% (5.3 GB) | 4.4 |"
+    ),
+    (
+        "| 2026-11-27 15:01 (batched models, metrics_wide; 2M completes at 6.7 GB) | - | 87.9 "
+        "| 573.6 | 6.53 | - | - |"
+    ),
+    (
+        "| 2026-11-27 16:00 (the same code, re-measured at the start of the next session) "
+        "| 62.5 | 84.4 | 466.9 | 5.53 | - | 3.5-3.8 (by hand) |"
+    ),
     "",
 ]
 
