@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from evoki_sql.relation import Relation
 from hooks.backfill_report import READBACK_MODEL, _value_checks
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -87,3 +88,60 @@ def test_off_values_are_counted_exactly(keys: dict[str, str]) -> None:
     assert found["nan_inf_rate"] == 2 / (4 * len(CONTRACT))
     assert found["out_of_range_count"] == 2  # the numeric one above its range, the enum
     assert found["missing_count"] == 1
+
+
+def incremental_context(kept_rows: bool) -> SimpleNamespace:
+    """An incremental build that rebuilt session 's2' of three: the readback table holds every
+    session (with an off value in session 's1', which must not be counted); the rows of this
+    run are in the temp table the partitioned model keeps (`kept_rows`) or only in the table."""
+    con = duckdb.connect()
+    columns = ", ".join(
+        f'"{r["key"]}" {"varchar" if r["type"] == "enum" else "double"}' for r in CONTRACT
+    )
+    con.execute(f"create table readback (session_id varchar, {columns})")
+    marks = ", ".join("?" for _ in CONTRACT)
+    numeric = next(r["key"] for r in CONTRACT if r["type"] != "enum")
+    for session, n in (("s1", 3), ("s2", 2), ("s3", 4)):
+        for _ in range(n):
+            row = fine_row()
+            if session == "s1":
+                row[numeric] = math.nan
+            con.execute(
+                f"insert into readback values (?, {marks})",
+                [session, *[row[r["key"]] for r in CONTRACT]],
+            )
+    con.execute("create table changed as select 's2' as session_id")
+    if kept_rows:
+        con.execute(
+            "create temp table readback__partitions as from readback where session_id = 's2'"
+        )
+    node = SimpleNamespace(
+        resource_type="model",
+        name=READBACK_MODEL,
+        relation=Relation(None, "main", "readback"),
+        unique_id=UID,
+    )
+    changed = SimpleNamespace(
+        resource_type="model",
+        name="stg_changed_sessions",
+        relation="changed",
+        unique_id="model.evoki.stg_changed_sessions",
+    )
+    return SimpleNamespace(
+        con=con,
+        manifest=SimpleNamespace(
+            nodes={UID: node, changed.unique_id: changed},
+            config=SimpleNamespace(dirs=lambda key: [ROOT / "seeds"]),
+        ),
+        results=[
+            SimpleNamespace(unique_id=UID, status="success", adapter_response={"partitions": 1})
+        ],
+    )
+
+
+@pytest.mark.parametrize("kept_rows", [True, False])
+def test_an_incremental_build_counts_the_rebuilt_sessions_only(kept_rows: bool) -> None:
+    found = _value_checks(incremental_context(kept_rows), CONTRACT)
+    assert found is not None
+    assert (found["rows"], found["values"]) == (2, 2 * len(CONTRACT))
+    assert found["nan_inf_count"] == 0
