@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from evoki_sql import udf
 from udfs._text import chargrams, tokens
-from udfs.embedding import Sparse, combined, pair_dots, unpack
+from udfs.embedding import Sparse, combined, row_dots, unpack
 
 DIM = 1024
 _HALF = 1 << 63
@@ -96,12 +96,7 @@ def ctx_break_from_embeddings(emb: Sparse, prev: Sparse) -> tuple[np.ndarray, np
     # |x.y| <= max(x.x, y.y) (Cauchy-Schwarz), so the dot product is exact here too
     fast = np.flatnonzero(defined & (np.maximum(xx, yy) < _EXACT))
     if len(fast):
-        both = Sparse(
-            np.concatenate([emb.indptr, prev.indptr[1:] + emb.indptr[-1]]),
-            np.concatenate([emb.idx, prev.idx]),
-            np.concatenate([emb.val, prev.val]),
-        )
-        dots = pair_dots(both, fast, fast + n)
+        dots = row_dots(emb, prev, fast)
         coss[fast] = dots / np.sqrt(xx[fast].astype(np.float64) * yy[fast].astype(np.float64))
     for i in np.flatnonzero(defined & (np.maximum(xx, yy) >= _EXACT)):
         coss[i] = cosine(_row_dict(emb, i), _row_dict(prev, i))

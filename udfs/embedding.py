@@ -315,6 +315,17 @@ def pair_dots(z: Sparse, ks: np.ndarray, js: np.ndarray) -> np.ndarray:
     return out
 
 
+def row_dots(x: Sparse, y: Sparse, rows: np.ndarray) -> np.ndarray:
+    """x_r . y_r for the given rows r of two equally long row sets (exact, as float64)."""
+    both = Sparse(
+        np.concatenate([x.indptr, y.indptr[1:] + x.indptr[-1]]),
+        np.concatenate([x.idx, y.idx]),
+        np.concatenate([x.val, y.val]),
+    )
+    rows = np.asarray(rows, dtype=np.int64)
+    return pair_dots(both, rows, rows + x.n)
+
+
 class _TokenTable:
     """Cache token -> integer vector (row-compressed, for vectorised gathering) and gram count."""
 
@@ -708,12 +719,7 @@ def emb_cosine(a: pa.Array, b: pa.Array) -> pa.Array:
     if len(rows):
         take = pa.array(rows)
         x, y = unpack(a.take(take)), unpack(b.take(take))
-        both = Sparse(
-            np.concatenate([x.indptr, y.indptr[1:] + x.indptr[-1]]),
-            np.concatenate([x.idx, y.idx]),
-            np.concatenate([x.val, y.val]),
-        )
-        dots = pair_dots(both, np.arange(x.n), np.arange(x.n) + x.n)
+        dots = row_dots(x, y, np.arange(x.n))
         out[rows] = np.clip(cos_from_dots(dots, x.norm2(), y.norm2()), -1.0, 1.0)
     return pa.array(out, pa.float64())
 
