@@ -16,21 +16,29 @@
 -- feat_text. tests/python/features/test_text_meta_grain.py checks every turn against the
 -- reference, with and without hits.
 
-with keywords as (
+with terms as (
     select
-        string_agg(term, chr(10) order by term) filter (where lexicon = 'sent_pos') as pos_terms,
-        string_agg(term, chr(10) order by term) filter (where lexicon = 'sent_neg') as neg_terms,
-        -- a term without tokens is an error the UDF reports
-        coalesce(bool_or(len({{ text_tokens('term') }}) = 0), false) as has_empty_term
+        lexicon,
+        term,
+        -- tokens(term) (ENGINE §2.4: a term matches as its tokens)
+        {{ text_tokens('term') }} as tokens
     from {{ ref('lexika') }}
     where lexicon in ('sent_pos', 'sent_neg')
 ),
 
--- tokens(term) of every term of both lists (ENGINE §2.4: a term matches as its tokens)
+keywords as (
+    select
+        string_agg(term, chr(10) order by term) filter (where lexicon = 'sent_pos') as pos_terms,
+        string_agg(term, chr(10) order by term) filter (where lexicon = 'sent_neg') as neg_terms,
+        -- a term without tokens is an error the UDF reports
+        coalesce(bool_or(len(tokens) = 0), false) as has_empty_term
+    from terms
+),
+
+-- every token of every term of both lists
 term_tokens as (
-    select distinct unnest({{ text_tokens('term') }}) as token
-    from {{ ref('lexika') }}
-    where lexicon in ('sent_pos', 'sent_neg')
+    select distinct unnest(tokens) as token
+    from terms
 ),
 
 -- the turns of two or more sentences holding a token of some term (a semi-join on the
