@@ -94,3 +94,8 @@ from linked as l
 left join ordered as p
     on p.session_id = l.session_id
     and p.turn_idx = case l.role when 'user' then l.last_ai_idx when 'ai' then l.last_user_idx end
+-- stored in session order (session_id, then turn order): an incremental build deletes and
+-- re-inserts whole sessions, and with each session's rows together (and time-ordered
+-- session ids next to each other) it touches few of the table's row groups, which keeps
+-- DuckDB's checkpoints after the delete small. The models reading stg_turns inherit the order.
+order by l.session_id, l.turn_idx

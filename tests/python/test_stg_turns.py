@@ -130,3 +130,36 @@ def test_sessions_include_the_ones_missing_from_the_sessions_table(staged):
     assert staged.execute(
         "select session_known from stg_turns where turn_id = 'u-1'"
     ).fetchone() == (False,)
+
+
+def test_rows_are_stored_in_session_order(tmp_path: Path) -> None:
+    """stg_turns is stored in (session_id, turn_idx) order whatever the history's insertion
+    order, so an incremental build's delete of whole sessions touches few row groups (the
+    models reading stg_turns inherit the order). The history interleaves 40 sessions in
+    reverse id order and each session's turns against their prompt_num."""
+    sessions = [f"s{i:03d}" for i in range(40)]
+    turns = [
+        (f"{sid}-{n}", sid, None, 30 - n, "user" if n % 2 else "ai", f"Satz {n}.")
+        for n in range(30)
+        for sid in reversed(sessions)
+    ]
+    history = make_history(tmp_path / "interleaved.db", sessions, turns)
+    env = {
+        **os.environ,
+        "EVOKI_TARGET": "prod",
+        "EVOKI_HISTORY_DB": str(history),
+        "EVOKI_DUCKDB": str(tmp_path / "out.duckdb"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "evoki_sql", "run", "-s", "stg_turns"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as con:
+        stored = con.execute("select session_id, turn_idx from stg_turns order by rowid").fetchall()
+    assert len(stored) == 40 * 30
+    assert stored == sorted(stored)
