@@ -466,6 +466,11 @@ BEFORE = [
         "| 2026-11-27 16:00 (the same code, re-measured at the start of the next session) "
         "| 62.5 | 84.4 | 466.9 | 5.53 | - | 3.5-3.8 (by hand) |"
     ),
+    (
+        "| 2026-11-27 17:23 (ctx_break from embeddings, UDFs only where a text can score; "
+        "stg_turns in history order) | 58.3 | 81.2 | 443.4 | 5.46 | recent 26.4-58.0 s = "
+        "6.1-13.1%, scattered 286-292 s = 65-66% | 4.4 |"
+    ),
     "",
 ]
 

@@ -54,7 +54,8 @@ linked as (
         max(case when role = 'user' then turn_idx end) over w_before as last_user_idx,
         max(case when role = 'ai' then turn_idx end) over w_before as last_ai_idx,
         lag(ts) over w_session as prev_ts,
-        count(*) over (partition by session_id) as session_turns
+        count(*) over (partition by session_id) as session_turns,
+        min(date_ymd) over (partition by session_id) as session_first_date
     from ordered
     window
         w_session as (partition by session_id order by turn_idx),
@@ -94,8 +95,9 @@ from linked as l
 left join ordered as p
     on p.session_id = l.session_id
     and p.turn_idx = case l.role when 'user' then l.last_ai_idx when 'ai' then l.last_user_idx end
--- stored in session order (session_id, then turn order): an incremental build deletes and
--- re-inserts whole sessions, and with each session's rows together (and time-ordered
--- session ids next to each other) it touches few of the table's row groups, which keeps
--- DuckDB's checkpoints after the delete small. The models reading stg_turns inherit the order.
-order by l.session_id, l.turn_idx
+-- stored in session order: sessions by their first turn's date (then session_id), each
+-- session's turns in turn order. An incremental build deletes and re-inserts whole sessions,
+-- mostly the latest ones; with those next to each other at the end of the table it touches
+-- few of its row groups, which keeps DuckDB's checkpoints after the delete small (whatever
+-- the shape of the session ids). The models reading stg_turns inherit the order.
+order by l.session_first_date nulls first, l.session_id, l.turn_idx

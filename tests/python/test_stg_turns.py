@@ -8,8 +8,10 @@ turn_id), METRICS P2.3 (partner = latest earlier turn of the other role) and P-3
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -133,10 +135,12 @@ def test_sessions_include_the_ones_missing_from_the_sessions_table(staged):
 
 
 def test_rows_are_stored_in_session_order(tmp_path: Path) -> None:
-    """stg_turns is stored in (session_id, turn_idx) order whatever the history's insertion
-    order, so an incremental build's delete of whole sessions touches few row groups (the
-    models reading stg_turns inherit the order). The history interleaves 40 sessions in
-    reverse id order and each session's turns against their prompt_num."""
+    """stg_turns is stored session by session, sessions by their first turn's date (then
+    session_id), whatever the history's insertion order, so an incremental build's delete of
+    the latest sessions touches few row groups (the models reading stg_turns inherit the
+    order). The history interleaves 40 sessions, inserted in reverse id order, each session's
+    turns against their prompt_num; session dates run against the ids for half of them, and
+    every turn after a session's first is a day later than the first."""
     sessions = [f"s{i:03d}" for i in range(40)]
     turns = [
         (f"{sid}-{n}", sid, None, 30 - n, "user" if n % 2 else "ai", f"Satz {n}.")
@@ -144,6 +148,21 @@ def test_rows_are_stored_in_session_order(tmp_path: Path) -> None:
         for sid in reversed(sessions)
     ]
     history = make_history(tmp_path / "interleaved.db", sessions, turns)
+    # sessions 0-19 start on days running against their ids, 20-39 with them
+    first_day = {
+        sid: date(2026, 1, 1) + timedelta(days=39 - i if i < 20 else i)
+        for i, sid in enumerate(sessions)
+    }
+    with sqlite3.connect(history) as con:
+        # a session's first turn (prompt_num 1) on its first day, the others a day later
+        con.executemany(
+            "update turns set date_ymd = ? where session_id = ? and prompt_num = 1",
+            [(day.isoformat(), sid) for sid, day in first_day.items()],
+        )
+        con.executemany(
+            "update turns set date_ymd = ? where session_id = ? and prompt_num > 1",
+            [((day + timedelta(days=1)).isoformat(), sid) for sid, day in first_day.items()],
+        )
     env = {
         **os.environ,
         "EVOKI_TARGET": "prod",
@@ -161,5 +180,5 @@ def test_rows_are_stored_in_session_order(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as con:
         stored = con.execute("select session_id, turn_idx from stg_turns order by rowid").fetchall()
-    assert len(stored) == 40 * 30
-    assert stored == sorted(stored)
+    expected = sorted((first_day[sid], sid, idx) for sid in sessions for idx in range(1, 31))
+    assert stored == [(sid, idx) for _, sid, idx in expected]
