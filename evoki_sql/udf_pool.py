@@ -8,7 +8,8 @@ to a worker and waits with the GIL released, so N batches are computed at once.
 
 A UDF is a pure function of its batch, so the result does not depend on where it ran.
 Workers are started with `spawn` (DuckDB's threads make `fork` unsafe), on the first call,
-and import the UDF files themselves; an error raised by the UDF reaches DuckDB unchanged.
+and import the UDF files themselves; an error raised by the UDF reaches DuckDB unchanged, and
+so does an error that kept a worker from loading the UDF files (named as such).
 A worker whose build process is gone (killed, or ended without closing the pool) exits
 within a second instead of staying behind with its memory.
 """
@@ -28,6 +29,9 @@ from typing import Any
 
 # UDF name -> function, filled in each worker process by _start_worker (process-local).
 _WORKER_FUNCS: dict[str, Callable[..., Any]] = {}
+# Why _start_worker could not load the UDF files, if it could not (process-local): every call
+# then raises it, instead of the worker dying with an anonymous broken pool.
+_WORKER_START_ERROR: list[str] = []
 
 
 # How often a worker checks that the process that started it is still there.
@@ -41,8 +45,11 @@ def _start_worker(folders: list[str], root: str) -> None:
     threading.Thread(
         target=_exit_with_parent, args=(parent,), name="evoki-udf-parent", daemon=True
     ).start()
-    for loaded in udf_registry.discover([Path(f) for f in folders], Path(root)):
-        _WORKER_FUNCS[loaded.spec.name] = udf_registry.arrow_callable(loaded)
+    try:
+        for loaded in udf_registry.discover([Path(f) for f in folders], Path(root)):
+            _WORKER_FUNCS[loaded.spec.name] = udf_registry.arrow_callable(loaded)
+    except Exception as exc:  # noqa: BLE001 - every call (_call) reports it, DuckDB shows it
+        _WORKER_START_ERROR.append(f"{type(exc).__name__}: {exc}")
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -53,6 +60,11 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _call(name: str, arrays: tuple[Any, ...]) -> Any:
+    if _WORKER_START_ERROR:
+        raise RuntimeError(
+            f"a worker process of the UDF pool could not load the UDF files: "
+            f"{_WORKER_START_ERROR[0]}"
+        )
     return _WORKER_FUNCS[name](*arrays)
 
 
@@ -85,8 +97,10 @@ class UdfPool:
                 return self._pool().submit(_call, name, arrays).result()
             except BrokenProcessPool:
                 raise RuntimeError(
-                    f"UDF '{name}': a worker process of the UDF pool died (out of memory, or "
-                    "killed); set udf_processes: 0 in the target to run UDFs in-process"
+                    f"UDF '{name}': a worker process of the UDF pool died (out of memory, killed, "
+                    "or it failed to start: each worker runs the script that started the build "
+                    "again, so that script needs a __main__ guard); set udf_processes: 0 in the "
+                    "target to run UDFs in-process"
                 ) from None
 
         run_in_worker.__name__ = name

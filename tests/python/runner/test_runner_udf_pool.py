@@ -3,7 +3,9 @@
 The same project is built in-process and with a pool of two workers: the values are the
 same, the pool's rows were computed in other processes (the UDF reports its pid), a UDF
 with side effects stays in-process, a UDF's error and a dying worker stop the build with
-the UDF's name, and a bad `udf_processes` names profiles.yml.
+the UDF's name, a worker that cannot load the UDF files names why, a script without a
+`__main__` guard is named as a cause of dying workers, and a bad `udf_processes` names
+profiles.yml.
 """
 
 from __future__ import annotations
@@ -160,6 +162,48 @@ def test_a_dying_worker_stops_the_build_with_the_udf_name(tmp_path: Path) -> Non
     assert result.code == 1
     assert "kills_its_process" in result.text
     assert "worker process" in result.text
+
+
+def test_a_worker_that_cannot_load_the_udf_files_names_the_error(tmp_path: Path) -> None:
+    # the UDF file imports in the build process (which registers the UDFs) but not in a worker
+    udfs = textwrap.dedent(UDFS) + textwrap.dedent(
+        """
+        import multiprocessing
+
+        if multiprocessing.parent_process() is not None:
+            raise ImportError("this module loads only in the build process")
+        """
+    )
+    root = project(tmp_path, "2", {"numbers": NUMBERS})
+    (root / "udfs" / "numbers.py").write_text(udfs, encoding="utf-8")
+    result = run_cli(root, "run")
+    assert result.code == 1
+    assert "could not load the UDF files" in result.text
+    assert "this module loads only in the build process" in result.text
+
+
+def test_a_script_without_a_main_guard_is_named_when_its_workers_die(tmp_path: Path) -> None:
+    # a spawned worker first runs the script that started the build; without the guard that
+    # script runs the build again inside the worker, which fails and ends the worker
+    root = project(tmp_path, "2", {"numbers": NUMBERS})
+    script = tmp_path / "unguarded_build.py"
+    script.write_text(
+        "import sys\n"
+        "from evoki_sql.cli import main\n"
+        f"sys.exit(main(['run', '--project-dir', {str(root)!r}]))\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "worker process of the UDF pool died" in result.stdout + result.stderr
+    assert "needs a __main__ guard" in result.stdout + result.stderr
 
 
 def test_the_workers_of_a_killed_build_exit(tmp_path: Path) -> None:
