@@ -36,18 +36,16 @@ TURNS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def staged(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
-    tmp = tmp_path_factory.mktemp("stg")
-    history = make_history(tmp / "hist ö'.db", ["a"], TURNS)
+def run_models(history: Path, database: Path, *models: str) -> None:
+    """`python -m evoki_sql run -s MODELS` on the prod target with this history and database."""
     env = {
         **os.environ,
         "EVOKI_TARGET": "prod",
         "EVOKI_HISTORY_DB": str(history),
-        "EVOKI_DUCKDB": str(tmp / "out.duckdb"),
+        "EVOKI_DUCKDB": str(database),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "evoki_sql", "run", "-s", "stg_turns", "stg_sessions"],
+        [sys.executable, "-m", "evoki_sql", "run", "-s", *models],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -55,6 +53,13 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnectio
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    tmp = tmp_path_factory.mktemp("stg")
+    history = make_history(tmp / "hist ö'.db", ["a"], TURNS)
+    run_models(history, tmp / "out.duckdb", "stg_turns", "stg_sessions")
     con = duckdb.connect(str(tmp / "out.duckdb"), read_only=True)
     yield con
     con.close()
@@ -163,21 +168,7 @@ def test_rows_are_stored_in_session_order(tmp_path: Path) -> None:
             "update turns set date_ymd = ? where session_id = ? and prompt_num > 1",
             [((day + timedelta(days=1)).isoformat(), sid) for sid, day in first_day.items()],
         )
-    env = {
-        **os.environ,
-        "EVOKI_TARGET": "prod",
-        "EVOKI_HISTORY_DB": str(history),
-        "EVOKI_DUCKDB": str(tmp_path / "out.duckdb"),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "evoki_sql", "run", "-s", "stg_turns"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_models(history, tmp_path / "out.duckdb", "stg_turns")
     with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as con:
         stored = con.execute("select session_id, turn_idx from stg_turns order by rowid").fetchall()
     expected = sorted((first_day[sid], sid, idx) for sid in sessions for idx in range(1, 31))
