@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
+
 from evoki_sql import batches
 from evoki_sql.errors import NodeFailure
 from evoki_sql.materializations.registry import (
@@ -16,17 +18,23 @@ from evoki_sql.relation import Relation, quote_ident
 
 def relation_type(con: Any, relation: Relation) -> str | None:
     """'table', 'view' or None for a relation of the DuckDB database."""
-    # duckdb_tables()/duckdb_views() answer in ~1 ms, information_schema in ~4 ms
+    # A view is looked up in duckdb_views() (~0.5 ms); a table by binding a query on it
+    # (~0.3 ms): duckdb_tables() renders every table's DDL and took 4-7 ms a call, 0.7 s of a
+    # build that changed nothing. A name that binds to nothing raises a catalog error, which
+    # does not abort an open transaction.
     database = relation.database if relation.database == "temp" else None
-    row = con.execute(
-        "select 'table' from duckdb_tables() where database_name = coalesce(?, current_database()) "
-        "and schema_name = ? and table_name = ? "
-        "union all select 'view' from duckdb_views() "
-        "where database_name = coalesce(?, current_database()) and schema_name = ? "
-        "and view_name = ?",
-        [database, relation.schema, relation.identifier] * 2,
+    view = con.execute(
+        "select 1 from duckdb_views() where database_name = coalesce(?, current_database()) "
+        "and schema_name = ? and view_name = ?",
+        [database, relation.schema, relation.identifier],
     ).fetchone()
-    return None if row is None else str(row[0])
+    if view is not None:
+        return "view"
+    try:
+        con.execute(f"select 1 from {relation} limit 0")
+    except duckdb.CatalogException:
+        return None
+    return "table"
 
 
 def _prepare(ctx: MaterializationContext, wanted: str) -> None:

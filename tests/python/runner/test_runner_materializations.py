@@ -245,3 +245,31 @@ def test_custom_materializations_do_not_leak_into_the_next_project(tmp_path: Pat
     result = run_cli(second, "run")
     assert result.code == 2
     assert "unknown materialization 'append_only'" in result.err
+
+
+def test_relation_type_tells_tables_views_and_missing_relations_apart() -> None:
+    """relation_type answers 'table', 'view' or None, for temp relations too, for a view whose
+    table is gone, and inside an open transaction, which a missing name must not abort."""
+    import duckdb
+
+    from evoki_sql.materializations.builtin import relation_type
+    from evoki_sql.relation import Relation
+
+    con = duckdb.connect()
+    con.execute("create schema s")
+    con.execute('create table s."Wide" (x int)')
+    con.execute("create table s.gone (x int)")
+    con.execute("create view s.v as select * from s.gone")
+    con.execute("create temp table t (x int)")
+    con.execute("drop table s.gone")
+    assert relation_type(con, Relation(None, "s", "Wide")) == "table"
+    assert relation_type(con, Relation(None, "s", "v")) == "view"
+    assert relation_type(con, Relation("temp", "main", "t")) == "table"
+    assert relation_type(con, Relation(None, "s", "gone")) is None
+    assert relation_type(con, Relation(None, "s", "t")) is None
+    con.execute("begin transaction")
+    con.execute('insert into s."Wide" values (1)')
+    assert relation_type(con, Relation(None, "s", "missing")) is None
+    con.execute('insert into s."Wide" values (2)')
+    con.execute("commit")
+    assert con.execute('select count(*) from s."Wide"').fetchone() == (2,)
