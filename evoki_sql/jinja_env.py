@@ -10,6 +10,7 @@ the node being rendered, which the renderer sets around each render.
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from jinja2 import nodes
 from jinja2.ext import Extension
 
 from evoki_sql.errors import CompilationError, ConfigError
+from evoki_sql.jinja_cache import TemplateCache
 from evoki_sql.relation import quote_literal
 
 _MISSING = object()
@@ -91,13 +93,15 @@ class MacroProxy:
 class ProjectEnvironment:
     """A Jinja environment holding the project's macros and the render-time context."""
 
-    def __init__(self, variables: dict[str, Any]) -> None:
+    def __init__(self, variables: dict[str, Any], bytecode_dir: Path | None = None) -> None:
         self.variables = variables
         self.env = jinja2.Environment(
             extensions=[TestBlockExtension, "jinja2.ext.do"],
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
             autoescape=False,
+            # compiled templates kept under target/ (evoki_sql/jinja_cache.py)
+            bytecode_cache=TemplateCache(bytecode_dir) if bytecode_dir is not None else None,
         )
         self._sources: dict[str, str] = {}
         self._modules: dict[str, Any] = {}
@@ -166,7 +170,10 @@ class ProjectEnvironment:
         try:
             template = self._templates.get(text)
             if template is None:
-                template = self._templates[text] = self.env.from_string(text)
+                # through the loader (by a hash of the text), so the bytecode cache applies
+                name = "text:" + hashlib.sha256(text.encode()).hexdigest()
+                self._sources[name] = text
+                template = self._templates[text] = self.env.get_template(name)
             context = {"this": state.this}
             if extra:
                 context.update(extra)

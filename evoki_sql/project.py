@@ -20,6 +20,7 @@ import yaml
 from evoki_sql import batches
 from evoki_sql.config import ProjectConfig
 from evoki_sql.errors import CompilationError, ConfigError
+from evoki_sql.jinja_cache import cache_directory
 from evoki_sql.jinja_env import ProjectEnvironment, RenderState
 from evoki_sql.relation import Relation
 
@@ -126,7 +127,7 @@ class ProjectLoader:
     ) -> None:
         self.config = config
         self.root = config.root
-        self.env = ProjectEnvironment(variables)
+        self.env = ProjectEnvironment(variables, cache_directory(config.target_path))
         self.env.env.globals["target"] = TargetProxy(target)
         self.env.env.globals["project_fingerprint"] = _lazy_fingerprint(config, variables)
         self.nodes: dict[str, Node] = {}

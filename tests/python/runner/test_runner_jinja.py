@@ -5,6 +5,7 @@ exceptions.raise_compiler_error."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,39 @@ def test_accepted_range_without_bounds_is_a_compile_error(tmp_path: Path) -> Non
     assert result.code == 2
     assert "models/schema.yml" in result.err
     assert "accepted_range needs min_value or max_value" in result.err
+
+
+def test_compiled_templates_are_cached_and_a_changed_macro_is_compiled_again(
+    tmp_path: Path,
+) -> None:
+    """The second compile loads the templates from target/jinja_bytecode; a macro file edited
+    in place (same name, new text) is compiled again, not served from the cache; a project
+    whose cache cannot be written still compiles."""
+    project = write_project(tmp_path / "p", FILES)
+    compiled = project / "target" / "compiled" / "models" / "dep_comment.sql"
+    assert run_cli(project, "compile").code == 0
+    cached = list((project / "target" / "jinja_bytecode").glob("*/*.jinja"))
+    # the macro files and the model and test texts, each compiled once
+    assert len(cached) >= len([f for f in FILES if f.endswith(".sql")])
+    first = compiled.read_text()
+    assert run_cli(project, "compile").code == 0
+    assert compiled.read_text() == first
+    assert sorted((project / "target" / "jinja_bytecode").glob("*/*.jinja")) == sorted(cached)
+
+    (project / "macros" / "round.sql").write_text(
+        "{% macro round_to(expr, n) %}trunc({{ expr }}){% endmacro %}\n", encoding="utf-8"
+    )
+    assert run_cli(project, "compile").code == 0
+    assert "select trunc(v * 100) as cents from main.base" in compiled.read_text()
+
+    # entries that are not bytecode are compiled again
+    for entry in (project / "target" / "jinja_bytecode").glob("*/*.jinja"):
+        entry.write_bytes(b"not bytecode")
+    assert run_cli(project, "compile").code == 0
+    assert "select trunc(v * 100) as cents from main.base" in compiled.read_text()
+    # a cache that cannot be created (a file where its directory belongs) is skipped
+    shutil.rmtree(project / "target" / "jinja_bytecode")
+    (project / "target" / "jinja_bytecode").write_text("in the way", encoding="utf-8")
+    result = run_cli(project, "compile")
+    assert result.code == 0, result.text
+    assert "select trunc(v * 100) as cents from main.base" in compiled.read_text()
