@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -213,6 +214,65 @@ class HistoryWriter:
         self.con.close()
 
 
+class OrphanCount:
+    """The number of stored rows whose turn is gone (the report's orphan rows), counted on a
+    read-only SQLite connection in a thread while DuckDB builds the model's table (SQLite
+    releases the GIL while it runs a query): 0.5 s at 1M turns, hidden behind the build.
+
+    The count is that of the history when the write-back started: the write adds no row of a
+    missing turn, so only another process deleting turns or rows meanwhile could change it,
+    and it is a count for the report, which decides nothing. The connection is closed by
+    join() or result(), after the model's build: closing a file drops every POSIX lock the
+    process holds on it, and DuckDB's own SQLite may hold one while a model reads the
+    history."""
+
+    def __init__(self, path: Path, table_name: str, turns_table: str, busy_timeout_ms: int) -> None:
+        self._path = path
+        self._table = table_name
+        self._turns = turns_table
+        self._timeout = busy_timeout_ms / 1000
+        self._reader: sqlite3.Connection | None = None
+        self._count: list[int] = []
+        self._error: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name="evoki-orphan-count", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._reader = sqlite3.connect(
+                f"{self._path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=self._timeout,
+                check_same_thread=False,
+            )
+            exists = self._reader.execute(
+                "select 1 from sqlite_master where type = 'table' and name = ?", [self._table]
+            ).fetchone()
+            count = 0
+            if exists is not None:
+                count = self._reader.execute(
+                    f"select count(*) from {_quote(self._table)} as e where not exists ("
+                    f"select 1 from {_quote(self._turns)} as t where t.turn_id = e.turn_id)"
+                ).fetchone()[0]
+            self._count.append(int(count))
+        except BaseException as exc:  # noqa: BLE001 - result() raises it in the build's thread
+            self._error.append(exc)
+
+    def join(self) -> None:
+        """Wait for the thread, then close its connection."""
+        self._thread.join()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def result(self) -> int:
+        """The count, once the thread is done; the error that stopped it, if one did."""
+        self.join()
+        if self._error:
+            raise self._error[0]
+        return self._count[0]
+
+
 def partitioned_run(ctx: MaterializationContext) -> bool:
     """True when this build replaces only the partitions its `partitions` model lists."""
     return (
@@ -224,18 +284,30 @@ def partitioned_run(ctx: MaterializationContext) -> bool:
 
 @materialization("history_writeback")
 def history_writeback(ctx: MaterializationContext) -> MaterializationResult:
-    partitioned = partitioned_run(ctx)
-    built = replace_partitions(ctx) if partitioned else table(ctx)
-    # partitioned: the turns of this build's sessions, planned and then read back
-    rebuilt = _rebuilt_turns(ctx) if partitioned else None
     config = ctx.node.config
     alias = str(config.get("history", "history"))
     attachment = next((a for a in ctx.target.attach if a.alias == alias), None)
     if attachment is None:
         raise NodeFailure(f"the target attaches no database named '{alias}'")
+    partitioned = partitioned_run(ctx)
+    orphans = OrphanCount(
+        attachment.path,
+        str(config.get("history_table", "metrics")),
+        str(config.get("turns_table", "turns")),
+        attachment.busy_timeout_ms,
+    )
+    try:
+        built = replace_partitions(ctx) if partitioned else table(ctx)
+    except BaseException:
+        orphans.join()
+        raise
+    orphan_rows = orphans.result()
+    # partitioned: the turns of this build's sessions, planned and then read back
+    rebuilt = _rebuilt_turns(ctx) if partitioned else None
     stats = WritebackStats(
         history_path=str(attachment.path),
         batches=(built.adapter_response or {}).get("batches"),
+        orphans=orphan_rows,
     )
     started = time.perf_counter()
     stats.calculated_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -363,12 +435,6 @@ def _plan(
     """evoki_writeback_plan: one row per (model row, existing row of its turn), keys only.
     Partitioned: the rows of the scope turns (evoki_writeback_scope) only."""
     con = ctx.con
-    turns_table = str(ctx.node.config.get("turns_table", "turns"))
-    # inside SQLite, on the writer's own connection (the history is detached from DuckDB)
-    stats.orphans = writer.con.execute(
-        f"select count(*) from {_quote(writer.table)} as e where not exists ("
-        f"select 1 from {_quote(turns_table)} as t where t.turn_id = e.turn_id)"
-    ).fetchone()[0]
     stats.duplicate_rows = con.execute(
         "select coalesce(sum(n - 1), 0) from (select count(*) n from evoki_existing_metrics "
         "group by turn_id having count(*) > 1)"
