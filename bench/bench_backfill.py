@@ -471,6 +471,11 @@ BEFORE = [
         "stg_turns in history order) | 58.3 | 81.2 | 443.4 | 5.46 | recent 26.4-58.0 s = "
         "6.1-13.1%, scattered 286-292 s = 65-66% | 4.4 |"
     ),
+    (
+        "| 2026-11-27 20:00 (stg_turns stored in session order; two runs) | 67.6 | 78.3-81.7 "
+        "| 397.9-431.7 | 5.08-5.29 | recent 24.5-25.9 s = 6.0-6.2%, scattered 242.5-275.6 s "
+        "= 61-64% | 3.8 |"
+    ),
     "",
 ]
 

@@ -11,7 +11,10 @@ project, full disk) is skipped, and an unreadable one is compiled again.
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import jinja2
@@ -28,11 +31,14 @@ def cache_directory(target_path: Path) -> Path:
 
 
 class TemplateCache(FileSystemBytecodeCache):
-    """FileSystemBytecodeCache that creates its directory on first write and never fails."""
+    """FileSystemBytecodeCache that keeps new entries in memory until write() (called when
+    the session writes its artifacts, so a command that fails before creates nothing under
+    target/) and never fails on a bad or unwritable entry."""
 
     def __init__(self, directory: Path) -> None:
         super().__init__(str(directory), "%s.jinja")
         self._path = directory
+        self._pending: dict[str, bytes] = {}
 
     def load_bytecode(self, bucket: Bucket) -> None:
         try:
@@ -41,8 +47,23 @@ class TemplateCache(FileSystemBytecodeCache):
             bucket.reset()
 
     def dump_bytecode(self, bucket: Bucket) -> None:
+        buffer = io.BytesIO()
+        bucket.write_bytecode(buffer)
+        self._pending[self._get_cache_filename(bucket)] = buffer.getvalue()
+
+    def write(self) -> None:
+        """Write the entries compiled since the last write (each to a temporary file that is
+        then renamed, so a concurrent build reads whole entries only)."""
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
         try:
             self._path.mkdir(parents=True, exist_ok=True)
-            super().dump_bytecode(bucket)
+            for name, data in pending.items():
+                with tempfile.NamedTemporaryFile(
+                    dir=self._path, prefix=Path(name).name, suffix=".tmp", delete=False
+                ) as handle:
+                    handle.write(data)
+                os.replace(handle.name, name)
         except OSError:
             pass

@@ -126,6 +126,12 @@ class ProjectEnvironment:
             adapter=_Adapter(self),
         )
 
+    def write_template_cache(self) -> None:
+        """Write the templates compiled so far to the bytecode cache (if there is one)."""
+        cache = self.env.bytecode_cache
+        if isinstance(cache, TemplateCache):
+            cache.write()
+
     # -- macro files ---------------------------------------------------------
     def _load(self, name: str) -> str | None:
         return self._sources.get(name)

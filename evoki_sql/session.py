@@ -104,6 +104,7 @@ class Session:
         artifacts.write_manifest(
             self.manifest, self._target.name if self._target else "", self.config.target_path
         )
+        self.manifest.env.write_template_cache()
 
     def _compile_all(
         self,
