@@ -4,8 +4,10 @@ project's target directory, so a build does not parse and compile every template
 Jinja keys an entry by template name and checks it against a hash of the template's source,
 so a changed file is compiled again. The directory name adds what else shapes the compiled
 code: the Jinja and Python versions and the source of evoki_sql's Jinja environment (its
-extensions). The cache only ever saves time: an entry that cannot be written (read-only
-project, full disk) is skipped, and an unreadable one is compiled again.
+extensions). New entries are written when the session writes the manifest, so a command
+that fails on a broken project or profile creates nothing under target/. The cache only ever
+saves time: an entry that cannot be written (read-only project, full disk) is skipped, and
+an unreadable one is compiled again.
 """
 
 from __future__ import annotations
