@@ -8,6 +8,7 @@ import duckdb
 
 from evoki_sql import batches
 from evoki_sql.errors import NodeFailure
+from evoki_sql.materializations.compaction import compact_if_dead, dead_share_limit
 from evoki_sql.materializations.registry import (
     MaterializationContext,
     MaterializationResult,
@@ -116,6 +117,7 @@ def _columns(con: Any, relation: str) -> list[tuple[str, str]]:
 
 @materialization("incremental")
 def incremental(ctx: MaterializationContext) -> MaterializationResult:
+    dead_share_limit(ctx)  # a bad compact_dead_share fails every build, not only a merge
     existing = relation_type(ctx.con, ctx.relation)
     if ctx.full_refresh or existing != "table" or not ctx.incremental:
         result = table(ctx)
@@ -154,12 +156,24 @@ def incremental(ctx: MaterializationContext) -> MaterializationResult:
     except Exception:
         rollback(ctx)
         raise
+    compacted = compact_if_dead(ctx) if deleted else 0
     inserted = int(row[0]) if row else 0
     return MaterializationResult(
-        f"merged incremental model {ctx.relation}: {inserted - deleted} new, {deleted} updated",
+        f"merged incremental model {ctx.relation}: {inserted - deleted} new, {deleted} updated"
+        + compacted_note(compacted),
         inserted,
-        {"inserted": inserted - deleted, "updated": deleted, **batch_response(ctx)},
+        {
+            "inserted": inserted - deleted,
+            "updated": deleted,
+            "compacted_dead_rows": compacted,
+            **batch_response(ctx),
+        },
     )
+
+
+def compacted_note(dead_rows: int) -> str:
+    """The result message's note on a compaction (empty when the table was not rewritten)."""
+    return f" (rewritten to drop {dead_rows} dead row slots)" if dead_rows else ""
 
 
 def partitions_relation(ctx: MaterializationContext) -> tuple[str, str]:
@@ -210,6 +224,7 @@ def replace_partitions(ctx: MaterializationContext) -> MaterializationResult:
     `partitions` model, insert the model's rows (which must all belong to them). A row
     outside those partitions stops the run: the model read something unpartitioned."""
     key, partitions = partitions_relation(ctx)
+    dead_share_limit(ctx)
     staging = quote_ident(ctx.relation.identifier + "__evoki_new")
     ctx.execute("begin transaction")
     try:
@@ -242,15 +257,18 @@ def replace_partitions(ctx: MaterializationContext) -> MaterializationResult:
     except Exception:
         rollback(ctx)
         raise
+    compacted = compact_if_dead(ctx) if deleted else 0
     kept = keep_partition_rows(ctx, staging, inserted, total)
     return MaterializationResult(
-        f"replaced {count} partitions of {ctx.relation}: {inserted} rows in, {deleted} out",
+        f"replaced {count} partitions of {ctx.relation}: {inserted} rows in, {deleted} out"
+        + compacted_note(compacted),
         inserted,
         {
             "partitions": int(count),
             "inserted": inserted,
             "deleted": deleted,
             "partition_rows_kept": kept,
+            "compacted_dead_rows": compacted,
             **batch_response(ctx),
         },
     )
