@@ -82,7 +82,7 @@ def test_later_run_adds_only_the_new_rows(incremental: dict) -> None:
         (7, "c", 14.0, 2),
     ]
     result = incremental["second_results"]["model.fx.inc"]
-    assert result["adapter_response"] == {"inserted": 2, "updated": 0}
+    assert result["adapter_response"] == {"inserted": 2, "updated": 0, "compacted_dead_rows": 0}
     # the executed statements: the new rows only, merged on the unique key
     sql = incremental["second_run_sql"]
     assert "where id > (select max(id) from main.inc)" in sql
