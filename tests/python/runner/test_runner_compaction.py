@@ -75,7 +75,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_deleted_rows_keep_their_slots_below_the_share(runs: dict) -> None:
     assert runs["second"].code == 0, runs["second"].text
     assert "replaced 1 partitions of main.part_rows: 4 rows in, 4 out" in runs["second"].out
-    assert "rewritten" not in runs["second"].out.split("part_rows")[1].splitlines()[0]
+    line = next(x for x in runs["second"].node_lines() if "main.part_rows" in x)
+    assert "rewritten" not in line, line
     # 4 dead of 10 live (0.4 <= 0.5): the table was not rewritten, and the checkpoint at the
     # end of the run did not vacuum it either
     assert runs["second_dead"] == 4
