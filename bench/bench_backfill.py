@@ -476,6 +476,11 @@ BEFORE = [
         "| 397.9-431.7 | 5.08-5.29 | recent 24.5-25.9 s = 6.0-6.2%, scattered 242.5-275.6 s "
         "= 61-64% | 3.8 |"
     ),
+    (
+        "| 2026-11-27 22:14 (order-free session digest, cheaper relation_type, Jinja bytecode "
+        "cache; two runs) | 67.9 | 75.1-91.1 | 414.1-422.3 | 4.64-5.51 | recent 19.6-21.1 s = "
+        "4.6-5.1%, scattered 248.6-256.6 s = 60-61% | 4.4 |"
+    ),
     "",
 ]
 
