@@ -3,15 +3,15 @@
 Build connections do not vacuum at checkpoints (evoki_sql/connection.py, DEFAULT_SETTINGS), so
 the rows an incremental build deletes (replaced partitions, merged keys) keep their slots in
 the table's storage. After each incremental merge or partition replacement that deleted rows,
-once its transaction has committed, a table whose dead slots exceed `compact_dead_share` (model config, default 0.5)
-times its live rows is rewritten in place: `create or replace table t as select * from t`, the
-same rows in the same order with the same types, in a transaction of its own. The dead slots are counted as
-max(rowid) + 1 - count(*): DuckDB numbers a table's rows by storage slot and renumbers them only
-when it rewrites the table's row groups.
+once its transaction has committed, a table whose dead slots exceed `compact_dead_share`
+(model config, default 0.5) times its live rows is rewritten in place, in a transaction of its
+own: `create or replace table t as select * from t`, the same rows in the same order with the
+same types. The dead slots are counted as max(rowid) + 1 - count(*): DuckDB numbers a table's
+rows by storage slot and renumbers them only when it rewrites the table's row groups.
 
-With the default, the table file holds at most 1.5 times its live rows, and a history that
-grows by 1% a build (each build replacing about 0.5% of the rows) rewrites its tables about
-once every 90 builds (80 s at 1M turns), instead of vacuuming at every checkpoint.
+With the default, a table holds at most 1.5 row slots per live row, and a history that grows
+by 1% a build (each build replacing about 0.5% of the rows) rewrites its tables about once
+every 90 builds (78 s at 1M turns), instead of vacuuming at every checkpoint.
 """
 
 from __future__ import annotations
