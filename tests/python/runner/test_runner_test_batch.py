@@ -144,3 +144,77 @@ def test_a_project_test_with_a_condition_macro_joins_the_batch(
     assert not (compiled / "positive_numbers_id.sql").exists()
     assert cli(project, "compile").code == 0
     assert "coalesce(id <= 0, true)" in (compiled / "positive_numbers_id.sql").read_text()
+
+
+UNIQUE_SOURCES = """\
+version: 2
+sources:
+  - name: hist
+    tables:
+      - name: events
+        columns:
+          - name: id
+            data_tests: [unique, not_null]
+          - name: kind
+            data_tests:
+              - unique
+              - accepted_values: {values: ['a', 'b']}
+          - name: note
+            data_tests: [unique]
+"""
+
+UNIQUE_MODEL_SCHEMA = """\
+version: 2
+models:
+  - name: keyed
+    columns:
+      - name: id
+        data_tests: [unique, not_null]
+      - name: dup
+        data_tests: [unique]
+      - name: sparse
+        data_tests: [unique]
+"""
+
+KEYED = """\
+select * from (values
+    (1, 10, null), (2, 20, null), (3, 20, 7), (4, 40, null)
+) as t(id, dup, sparse)
+"""
+
+
+def test_unique_tests_join_the_batch_and_failures_run_their_own_sql(
+    project_factory: Callable[..., Path], cli: Callable[..., CliResult]
+) -> None:
+    # events: ids 1-5 unique; kind repeats ('a' three times, 'b' twice); note is unique
+    # among its non-NULL values (one NULL)
+    files = {
+        "models/sources.yml": UNIQUE_SOURCES,
+        "models/keyed.sql": KEYED,
+        "models/keyed.yml": UNIQUE_MODEL_SCHEMA,
+    }
+    project = project_factory(files, name="batch_unique")
+    result = cli(project, "build")
+    assert result.code == 1
+    assert names_with(result, "FAIL") == {"unique_hist_events_kind", "unique_keyed_dup"}
+    assert {
+        "unique_hist_events_id",
+        "unique_hist_events_note",
+        "unique_keyed_id",
+        "unique_keyed_sparse",
+    } <= names_with(result, "PASS")
+    lines = result.node_lines()
+    # the failing ones ran their own SQL: the number of repeated values and their rows
+    assert any(line.endswith("FAIL 2 unique_hist_events_kind") for line in lines)
+    assert any(line.endswith("FAIL 1 unique_keyed_dup") for line in lines)
+    assert "n_records=2" in result.out
+    # the passing ones were proven by the batch: their own SQL was never written
+    compiled = project / "target" / "compiled"
+    written = {p.stem for p in compiled.rglob("*.sql")}
+    assert {"unique_hist_events_kind", "unique_keyed_dup"} <= written
+    assert not {
+        "unique_hist_events_id",
+        "unique_hist_events_note",
+        "unique_keyed_id",
+        "unique_keyed_sparse",
+    } & written
