@@ -247,7 +247,6 @@ PARTITION_BOOKKEEPING = {
     "evoki_session_state",  # written at the end of each complete build
     "stg_session_digests",
     "stg_changed_sessions",  # differs by design: what each build recomputed
-    "fullspectrum168__readback",  # the incremental build's re-read rows only
 }
 
 

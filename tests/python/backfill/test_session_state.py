@@ -4,7 +4,8 @@ Proves: after a complete build, a build with nothing changed rebuilds no session
 nothing; a changed session is rebuilt alone; when the write-back of that build fails (another
 writer holds the lock), the session state does not advance, so the next build rebuilds the
 same session and writes it; a change of the project's fingerprint (here a new var) rebuilds
-every session.
+every session; a stored row someone deleted is written again by the next build, although its
+session did not change.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from project_copy import copy_project
 
 BUSY_MS = 300
 CHANGED_TURN = "s-beta-003"
+DELETED_ROW_TURN = "s-gamma-002"
 
 
 def state(duckdb_path: Path) -> dict[str, str]:
@@ -67,6 +69,15 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     found["rows_retry"] = rows(history)
     found["new_fingerprint"] = prod(project, history, db, "build", "--vars", "{state_test: 1}")
     found["new_fingerprint_report"] = read_report(project)
+    # someone deletes the stored row of a turn whose session does not change
+    found["rows_before_delete"] = rows(history)
+    con = connect(history)
+    con.execute("delete from metrics where turn_id = ?", (DELETED_ROW_TURN,))
+    con.commit()
+    con.close()
+    found["restore"] = prod(project, history, db, "build", "--vars", "{state_test: 1}")
+    found["restore_report"] = read_report(project)
+    found["rows_restored"] = rows(history)
     return found
 
 
@@ -116,3 +127,20 @@ def test_a_new_project_fingerprint_rebuilds_every_session(steps: dict[str, Any])
     assert code == 0, output[-3000:]
     report = steps["new_fingerprint_report"]
     assert report["sessions_rebuilt"] == 4 and report["turns_seen"] == 24
+
+
+def test_a_deleted_stored_row_of_an_unchanged_session_is_written_again(
+    steps: dict[str, Any],
+) -> None:
+    code, output = steps["restore"]
+    assert code == 0, output[-3000:]
+    report = steps["restore_report"]
+    assert report["sessions_rebuilt"] == 0
+    assert (report["rows"]["inserted"], report["rows"]["updated"]) == (1, 0)
+    before, after = steps["rows_before_delete"], steps["rows_restored"]
+    assert set(after) == set(before)
+    restored, old = after[DELETED_ROW_TURN], before[DELETED_ROW_TURN]
+    assert restored["metrics_json"] == old["metrics_json"]
+    assert restored["input_fingerprint"] == old["input_fingerprint"]
+    assert restored["metric_id"].startswith("fs168-")
+    assert {t for t in after if after[t] != before[t]} == {DELETED_ROW_TURN}
