@@ -60,12 +60,19 @@ class Compiler:
         target_path: Path,
         running: set[str] | None = None,
         defer_generic_tests: bool = False,
+        selected: list[str] | None = None,
     ) -> None:
         self.manifest = manifest
         self.con = con
         self.full_refresh = full_refresh
         self.target_path = target_path
         self.running = running or set()
+        # Jinja's `selected_resources`: the models, seeds and tests this invocation runs
+        self.selected_resources = sorted(
+            u
+            for u in (selected or [])
+            if manifest.nodes[u].resource_type in ("model", "seed", "test")
+        )
         # run/build/test: a generic test's compiled SQL is written only when the test runs its
         # own SQL (not when the batched check of its model proved it); creating ~1,800 files
         # costs about 1 ms each on this disk. `compile` writes every file.
@@ -109,6 +116,7 @@ class Compiler:
             this=node.relation,
             is_incremental=lambda: self.is_incremental(node),
             lookup=self._lookup,
+            selected_resources=list(self.selected_resources),
         )
 
     def _lookup(self, schema: str, identifier: str) -> str | None:

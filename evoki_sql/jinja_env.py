@@ -1,5 +1,6 @@
 """The Jinja environment: macros from every macro file, `{% test %}` blocks, and the
-per-render context (`ref`, `source`, `config`, `var`, `env_var`, `this`, `is_incremental`).
+per-render context (`ref`, `source`, `config`, `var`, `env_var`, `this`, `is_incremental`,
+`selected_resources`).
 
 Macros are registered as lazy proxies in the environment's globals, so that a macro can
 call any other macro and every model, test or macro can call them, whatever file they
@@ -75,6 +76,9 @@ class RenderState:
     # (schema, identifier) -> the quoted relation when it exists in the target database;
     # None while parsing (no database yet)
     lookup: Callable[[str, str], str | None] | None = None
+    # `selected_resources`: unique ids of the models, seeds and tests this invocation runs
+    # (as dbt's); empty while parsing and in commands that run nothing
+    selected_resources: list[str] = field(default_factory=list)
 
 
 class MacroProxy:
@@ -180,7 +184,7 @@ class ProjectEnvironment:
                 name = "text:" + hashlib.sha256(text.encode()).hexdigest()
                 self._sources[name] = text
                 template = self._templates[text] = self.env.get_template(name)
-            context = {"this": state.this}
+            context = {"this": state.this, "selected_resources": state.selected_resources}
             if extra:
                 context.update(extra)
             return template.render(context)

@@ -112,6 +112,7 @@ class Session:
         full_refresh: bool,
         running: set[str] | None = None,
         defer_generic_tests: bool = False,
+        selected: list[str] | None = None,
     ) -> Any:
         from evoki_sql.compiler import Compiler
 
@@ -123,6 +124,7 @@ class Session:
             self.config.target_path,
             running=running,
             defer_generic_tests=defer_generic_tests,
+            selected=selected,
         )
         errors: list[EvokiError] = []
         for uid in order:
@@ -144,7 +146,7 @@ class Session:
 
     def compile_command(self, select: list[str] | None, exclude: list[str] | None) -> int:
         order = self.graph.select(select, exclude, {"model", "test"})
-        self._compile_all(order, getattr(self.args, "full_refresh", False))
+        self._compile_all(order, getattr(self.args, "full_refresh", False), selected=order)
         self.write_manifest()
         models = sum(1 for u in order if self.manifest.nodes[u].resource_type == "model")
         self.console.info(
@@ -174,7 +176,9 @@ class Session:
         self.connection()
         compile_started = time.perf_counter()
         running = {u for u in order if self.manifest.nodes[u].resource_type == "model"}
-        compiler = self._compile_all(order, full_refresh, running, defer_generic_tests=True)
+        compiler = self._compile_all(
+            order, full_refresh, running, defer_generic_tests=True, selected=order
+        )
         compile_seconds = time.perf_counter() - compile_started
         counts = _count(self.manifest, order)
         self.console.info(f"Found {counts}")

@@ -16,8 +16,8 @@ Partitioned (incremental_strategy='replace_partitions', see evoki_sql/compiler.p
 incremental build replaces the DuckDB rows of this build's partitions (sessions) and plans
 only those rows plus the model rows of turns that have no metrics row at all; after the
 commit, the rows of those partitions are read back through a fresh read-only SQLite
-connection into the temp table `<model>__readback` for the readback model. A full build (no table yet, or
---full-refresh) plans every row, as above.
+connection into the temp table `<model>__readback` for the readback model. A full build (no
+table yet, or --full-refresh) plans every row, as above.
 
 Config on the model: `history` (attach alias, default 'history'), `history_table`
 (default 'metrics'), `turns_table` (default 'turns'), `fingerprint` (the model column with
@@ -591,7 +591,8 @@ def _read_back_partitions(
     typed as DuckDB's sqlite scanner types the table.
 
     A temp table: the readback model reads it in the same run (as `<schema>.<model>__readback`,
-    which DuckDB resolves to the temp table first), and nothing else needs it. Stored in the
+    which DuckDB resolves to the temp table first; a run without the write-back reads the
+    history instead), and nothing else needs it. Stored in the
     database, its rows (about 5 KB of JSON each) went through the WAL and a checkpoint: 0.4 s of
     a +1% build at 1M turns. A table of that name that an older version stored is dropped."""
     alias = str(ctx.node.config.get("history", "history"))

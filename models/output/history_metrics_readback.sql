@@ -37,10 +37,21 @@ with written as (
         m.is_alert,
         m.guardian_action,
         m.input_fingerprint
-    {% if is_incremental() %}
+    {% if is_incremental() and 'model.evoki.fullspectrum168' in selected_resources %}
     -- an incremental build: the stored rows of this build's sessions, which the write-back
-    -- read back after its commit through a fresh read-only SQLite connection
+    -- read back after its commit through a fresh read-only SQLite connection (a temp table of
+    -- this invocation)
     from {{ this.schema }}.fullspectrum168__readback as m
+    {% elif is_incremental() %}
+    -- an incremental build that does not run the write-back (a selection without
+    -- fullspectrum168): the stored rows of this build's sessions, read from the history
+    from {{ source('history', 'metrics') }} as m
+    where {{ in_changed_sessions('m') }}
+        and exists (
+            select 1
+            from {{ source('history', 'turns') }} as t
+            where t.turn_id = m.turn_id
+        )
     {% else %}
     from {{ source('history', 'metrics') }} as m
     where exists (

@@ -286,3 +286,40 @@ def test_every_model_table_equals_the_full_build(backfills: Backfills) -> None:
             assert removed == 0, table
     finally:
         con.close()
+
+
+def test_the_readback_selected_alone_reads_the_history_itself(
+    project: Path, backfills: Backfills, tmp_path: Path
+) -> None:
+    # `build -s history_metrics_readback` runs no write-back, so there are no read-back rows
+    # of this invocation: the readback reads the rebuilt sessions' rows from the history. On
+    # copies: first as written, then with one stored critical column changed behind its back
+    history = tmp_path / "history.db"
+    db = tmp_path / "incremental.duckdb"
+    shutil.copyfile(backfills.incremental_history, history)
+    shutil.copyfile(backfills.incremental_duckdb, db)
+    code, output = prod(project, history, db, "build", "-s", "history_metrics_readback")
+    assert code == 0, output[-3000:]
+    assert "replaced 4 partitions of main.history_metrics_readback" in output
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{backfills.incremental_duckdb}' as built (read_only)")
+        con.execute(f"attach '{db}' as again (read_only)")
+        for a, b in (("built", "again"), ("again", "built")):
+            assert (
+                con.execute(
+                    f"select count(*) from (select * from {a}.main.history_metrics_readback "
+                    f"except all select * from {b}.main.history_metrics_readback)"
+                ).fetchone()[0]
+                == 0
+            )
+    finally:
+        con.close()
+    edited = connect(history)
+    edited.execute("update metrics set m1_A = m1_A / 2 + 0.25 where turn_id = ?", (CHANGED,))
+    edited.commit()
+    edited.close()
+    code, output = prod(project, history, db, "build", "-s", "history_metrics_readback")
+    assert code == 1
+    assert "FAIL 1 readback_critical_columns_equal_json" in output
+    assert CHANGED in output

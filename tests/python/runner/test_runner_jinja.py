@@ -1,6 +1,6 @@
 """The Jinja context of models and tests: ref, source (with identifier), config (materialized,
 tags, unique_key, description; in the file and in YAML), var, env_var, this,
-is_incremental(), macros calling macros across files, `-- depends_on:`, and
+is_incremental(), selected_resources, macros calling macros across files, `-- depends_on:`, and
 exceptions.raise_compiler_error."""
 
 from __future__ import annotations
@@ -119,6 +119,29 @@ def test_ref_reached_only_inside_is_incremental_asks_for_depends_on(tmp_path: Pa
     assert "models/late.sql" in second.err
     assert "ref('yaml_configured') is only reached at compile time" in second.err
     assert "-- depends_on: {{ ref('yaml_configured') }}" in second.err
+
+
+def test_selected_resources_lists_what_the_command_runs(tmp_path: Path) -> None:
+    files = {
+        **FILES,
+        "models/selection.sql": """\
+            {{ config(materialized='table') }}
+            select
+                {{ selected_resources | length }} as n_selected,
+                {{ 'model.fx.base' in selected_resources }} as base_runs,
+                {{ 'model.fx.selection' in selected_resources }} as self_runs
+            """,
+    }
+    project = write_project(tmp_path / "p", files)
+    everything = run_cli(project, "run")
+    assert everything.code == 0, everything.text
+    n_models = len(read_json(project / "target" / "manifest.json")["nodes"])
+    db = project / "target" / "fx.duckdb"
+    n_all, base_all, self_all = query(db, "select * from main.selection")[0]
+    assert (base_all, self_all) == (True, True) and 4 <= n_all <= n_models
+    alone = run_cli(project, "run", "-s", "selection")
+    assert alone.code == 0, alone.text
+    assert query(db, "select * from main.selection")[0] == (1, False, True)
 
 
 def test_raise_compiler_error_from_a_macro(tmp_path: Path) -> None:
