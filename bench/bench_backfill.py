@@ -439,7 +439,10 @@ ARGV: list[str] = []
 
 # Earlier measurements of the same benchmark on this machine (kept by hand, not re-measured).
 BEFORE = [
-    "Before (same machine, earlier runs of this benchmark):",
+    (
+        "Before (earlier runs of this benchmark; up to 2026-11-28 00:35 on another machine "
+        "with the same 2 cores and 23.5 GiB, slower per core):"
+    ),
     "",
     "| state | 100k full s | 1M floor s | 1M full s | full / floor | +1% incremental | demo s |",
     "|---|---:|---:|---:|---:|---:|---:|",
@@ -480,6 +483,15 @@ BEFORE = [
         "| 2026-11-27 22:14 (order-free session digest, cheaper relation_type, Jinja bytecode "
         "cache; two runs) | 67.9 | 75.1-91.1 | 414.1-422.3 | 4.64-5.51 | recent 19.6-21.1 s = "
         "4.6-5.1%, scattered 248.6-256.6 s = 60-61% | 4.4 |"
+    ),
+    (
+        "| 2026-11-28 00:35 (no vacuum at checkpoints, compaction instead; two runs) | 58.3 "
+        "| 75.6-80.5 | 377.2-394.0 | 4.68-5.21 | recent 19.2-20.6 s = 5.1-5.2%, scattered "
+        "181.9-199.2 s = 48-51% | 4.1 |"
+    ),
+    (
+        "| 2026-11-28 01:28 (the same code on this machine; 1M only, the recent build by hand) "
+        "| - | 94.4 (60.1 when run again) | 307.0 | 3.25 | recent 15.3-16.1 s | - |"
     ),
     "",
 ]
