@@ -146,12 +146,10 @@ def test_a_project_test_with_a_condition_macro_joins_the_batch(
     assert "coalesce(id <= 0, true)" in (compiled / "positive_numbers_id.sql").read_text()
 
 
-UNIQUE_SOURCES = """\
-version: 2
-sources:
-  - name: hist
-    tables:
-      - name: events
+# the events source with unique tests on its columns
+UNIQUE_SOURCES = (
+    SOURCES_YML
+    + """\
         columns:
           - name: id
             data_tests: [unique, not_null]
@@ -162,6 +160,7 @@ sources:
           - name: note
             data_tests: [unique]
 """
+)
 
 UNIQUE_MODEL_SCHEMA = """\
 version: 2
@@ -212,9 +211,12 @@ def test_unique_tests_join_the_batch_and_failures_run_their_own_sql(
     compiled = project / "target" / "compiled"
     written = {p.stem for p in compiled.rglob("*.sql")}
     assert {"unique_hist_events_kind", "unique_keyed_dup"} <= written
-    assert not {
-        "unique_hist_events_id",
-        "unique_hist_events_note",
-        "unique_keyed_id",
-        "unique_keyed_sparse",
-    } & written
+    assert (
+        not {
+            "unique_hist_events_id",
+            "unique_hist_events_note",
+            "unique_keyed_id",
+            "unique_keyed_sparse",
+        }
+        & written
+    )
