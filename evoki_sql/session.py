@@ -173,6 +173,12 @@ class Session:
             f"Running with evoki_sql, target '{target.name}' "
             f"({Path(target.path).name if target.path != ':memory:' else target.path})"
         )
+        if target.threads > 1:
+            self.console.info(
+                f"threads: {target.threads} in target '{target.name}' has no effect: nodes run "
+                "one at a time, and DuckDB runs each query on all cores (settings: threads "
+                "sets how many)"
+            )
         self.connection()
         compile_started = time.perf_counter()
         running = {u for u in order if self.manifest.nodes[u].resource_type == "model"}

@@ -71,6 +71,9 @@ def test_default_target_and_target_flag(two_targets: Path) -> None:
     prod = run_cli(two_targets, "run", "--target", "prod")
     assert prod.code == 0, prod.text
     assert "target 'prod' (prod.duckdb)" in prod.out
+    # prod sets threads: 4, which the runner does not use: it says so; dev sets none
+    assert "threads: 4 in target 'prod' has no effect" in prod.out
+    assert "threads:" not in dev.out
     for name in ("dev", "prod"):
         assert query(two_targets / "target" / f"{name}.duckdb", "select s from total") == [(30.0,)]
     short = run_cli(two_targets, "run", "-t", "prod", "-s", "stg")
