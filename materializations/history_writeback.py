@@ -275,18 +275,20 @@ class HistoryProbe:
             self._reader.close()
             self._reader = None
 
-    def orphans(self) -> int:
-        """The orphan count, once the thread is done; the error that stopped it, if one did."""
+    def _finished(self) -> None:
+        """Wait for the thread; raise the error that stopped it, if one did."""
         self.join()
         if self._error:
             raise self._error[0]
+
+    def orphans(self) -> int:
+        """The orphan count, once the thread is done."""
+        self._finished()
         return self._count[0]
 
     def turns_without_row(self) -> list[str]:
         """The turns without a stored row (asked for at the start), once the thread is done."""
-        self.join()
-        if self._error:
-            raise self._error[0]
+        self._finished()
         return self._without_row[0]
 
 

@@ -42,23 +42,18 @@ with written as (
     -- read back after its commit through a fresh read-only SQLite connection (a temp table of
     -- this invocation)
     from {{ this.schema }}.fullspectrum168__readback as m
-    {% elif is_incremental() %}
-    -- an incremental build that does not run the write-back (a selection without
-    -- fullspectrum168): the stored rows of this build's sessions, read from the history
-    from {{ source('history', 'metrics') }} as m
-    where {{ in_changed_sessions('m') }}
-        and exists (
-            select 1
-            from {{ source('history', 'turns') }} as t
-            where t.turn_id = m.turn_id
-        )
     {% else %}
+    -- the stored rows of existing turns; an incremental build that does not run the write-back
+    -- (a selection without fullspectrum168) reads those of this build's sessions only
     from {{ source('history', 'metrics') }} as m
     where exists (
         select 1
         from {{ source('history', 'turns') }} as t
         where t.turn_id = m.turn_id
     )
+    {% if is_incremental() %}
+        and {{ in_changed_sessions('m') }}
+    {% endif %}
     {% endif %}
 ),
 
