@@ -64,6 +64,9 @@ def test_many_batches_build_the_same_rows_in_the_same_order(tmp_path: Path) -> N
         if table == "fullspectrum168":
             # sorted by session and turn in each batch: the same order as one sort of all
             assert many_rows == one
+            # and that order is conversation order (session_id, then turn_idx)
+            keys = [(row[1], int(row[2])) for row in one]
+            assert keys == sorted(keys)
         else:
             assert sorted(many_rows) == sorted(one), table
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb as duckdb_module
 import pytest
 from backfill_support import (
     BACKFILL_MODELS,
@@ -174,3 +175,25 @@ def test_the_next_command_after_a_crash_recovers_the_history(
     assert code == 0, output[-3000:]
     assert not Path(f"{history}-journal").exists()
     assert dump(history) == killed.before
+
+
+def test_a_turn_without_metric_values_stops_the_write_back(project: Path, fresh: Fresh) -> None:
+    history, duckdb = fresh()
+    con = duckdb_module.connect(str(duckdb))
+    try:
+        deleted = con.execute(
+            "delete from metrics_wide where turn_id = 's-beta-003' returning turn_id"
+        ).fetchall()
+    finally:
+        con.close()
+    assert deleted == [("s-beta-003",)]
+    before = dump(history)
+    code, output = prod(project, history, duckdb, "run", "-s", *WRITEBACK_ONLY)
+    assert code == 1, output[-3000:]
+    assert (
+        "fullspectrum168: turn s-beta-003 has no row in a metric family model (metrics_wide)"
+        in output
+    )
+    assert "Traceback" not in output
+    assert dump(history) == before
+    assert_no_turn_text(turn_texts(history), output)
