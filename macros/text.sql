@@ -250,6 +250,26 @@ list_filter(
 )
 {%- endmacro %}
 
+{#- tokens(piece) for every piece of sentences(text), in order (the "tokens per sentence" of
+    m4_flow and m5_coh), from feat_text's stored sentences and nfc(text). Every piece is a
+    substring of nfc(text): when nfc(text) is plain, so is every piece, and its tokens are the
+    plain word runs of lower(piece); any other text takes text_tokens per piece. metrics_core
+    computes this where it reads it: stored in feat_text, the nested list cost a quarter of that
+    model's time at 1M turns. -#}
+{%- macro text_sentence_tokens(sentences, text_nfc) -%}
+case
+    when {{ text_is_plain(text_nfc) }}
+        then list_transform(
+            {{ sentences }},
+            lambda sentence_piece: {{ text_plain_word_runs('lower(sentence_piece)') }}
+        )
+    else list_transform(
+        {{ sentences }},
+        lambda sentence_piece: {{ text_tokens('sentence_piece') }}
+    )
+end
+{%- endmacro %}
+
 {#- The distinct values of `column` of `relation` as lists of about `batch_size` texts, one
     list per row (column `texts`): the input of the batch UDFs (udfs/lexicon.py), which work
     text by text, so how the texts fall into batches never changes a result. DuckDB hands a

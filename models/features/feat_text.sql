@@ -73,17 +73,6 @@ select
     tokens_cased,
     -- sentences(text): pieces of nfc(text) cut at runs of [.!?] that hold a word character
     sentences,
-    -- tokens(piece) for every piece of sentences, in order ("tokens per sentence", m4/m5)
-    case
-        when is_plain then list_transform(
-            sentences,
-            lambda sentence_piece: {{ text_plain_word_runs('lower(sentence_piece)') }}
-        )
-        else list_transform(
-            sentences,
-            lambda sentence_piece: {{ text_tokens('sentence_piece') }}
-        )
-    end as sentence_tokens,
     -- n_words = len(tokens)
     len(tokens)::integer as n_words,
     -- n_unique = number of distinct tokens

@@ -39,7 +39,8 @@ with turns as (
         x.text_nfc,
         x.text_norm,
         x.tokens,
-        x.sentence_tokens,
+        -- tokens per sentence (macros/text.sql: computed here, not stored in feat_text)
+        {{ text_sentence_tokens('x.sentences', 'x.text_nfc') | indent(8) }} as sentence_tokens,
         x.n_words,
         x.n_unique,
         x.n_sent,

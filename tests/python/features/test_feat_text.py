@@ -150,6 +150,7 @@ COLUMNS = {
     "tokens": "text_tokens('t')",
     "tokens_cased": "text_tokens_cased('t')",
     "sentences": "text_sentences('t')",
+    "sentence_tokens": "text_sentence_tokens(text_sentences('t'), text_nfc('t'))",
     "n_chars": "text_n_chars('t')",
 }
 
@@ -161,6 +162,7 @@ def python_side(text: str) -> dict[str, object]:
         "tokens": tokens(text),
         "tokens_cased": tokens_cased(text),
         "sentences": sentences(text),
+        "sentence_tokens": [tokens(piece) for piece in sentences(text)],
         "n_chars": len(nfc(text)),
     }
 
@@ -369,9 +371,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection
 
 
 def test_model_matches_python_turn_by_turn(built: duckdb.DuckDBPyConnection) -> None:
+    # sentence_tokens is not stored: metrics_core computes it from these columns (the macro)
+    sentence_tokens = _render("text_sentence_tokens('f.sentences', 'f.text_nfc')")
     rows = built.execute(
         "select f.turn_id, t.text, f.text_nfc, f.text_norm, f.tokens, f.tokens_cased, "
-        "f.sentences, f.sentence_tokens, f.n_words, f.n_unique, f.n_chars, f.n_sent "
+        f"f.sentences, {sentence_tokens}, f.n_words, f.n_unique, f.n_chars, f.n_sent "
         "from feat_text f join stg_turns t using (turn_id) order by f.turn_id"
     ).fetchall()
     assert len(rows) == len(TURNS_TEXT)
@@ -405,8 +409,9 @@ def test_model_counts_examples(built: duckdb.DuckDBPyConnection) -> None:
     assert got["t-06"] == (0, 0, 0, 3)  # emoji only: characters but no words
     assert got["t-07"] == (0, 0, 0, 3)  # punctuation only
     assert got["t-08"][2] == 4  # "Zwei Sätze. Noch einer! Und? Ende"
+    sentence_tokens = _render("text_sentence_tokens('sentences', 'text_nfc')")
     per_sentence = built.execute(
-        "select list_transform(sentence_tokens, lambda s: len(s)) from feat_text "
+        f"select list_transform({sentence_tokens}, lambda s: len(s)) from feat_text "
         "where turn_id = 't-10'"
     ).fetchone()[0]
     assert per_sentence == [13, 5, 3]  # METRICS m4 golden
