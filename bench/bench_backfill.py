@@ -493,6 +493,11 @@ BEFORE = [
         "| 2026-11-28 01:28 (the same code on this machine; 1M only, the recent build by hand) "
         "| - | 94.4 (60.1 when run again) | 307.0 | 3.25 | recent 15.3-16.1 s | - |"
     ),
+    (
+        "| 2026-11-28 02:41 (unique tests batched, the write-back's probe thread, read-back rows "
+        "in a temp table; three runs) | 43.7-45.0 | 51.1-64.0 | 283.7-296.7 | 4.53-5.80 | "
+        "recent 13.9-14.3 s = 4.8-5.04%, scattered 121.1-129.1 s = 42-44% | 2.9-3.0 |"
+    ),
     "",
 ]
 
